@@ -1,0 +1,147 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using StxmWeb.Core.Documents;
+
+namespace StxmWeb.Nexus;
+
+/// <summary>
+/// Writes one NXstxm file per run as the documents arrive. At the descriptor the whole file is laid out (data NaN-filled,
+/// end time = start time, exit status "running") and stays a valid HDF5 file from then on: each frame is written in place
+/// at its dataset's byte offset and flushed, so a crash leaves every acquired line readable. At RunStop the file is
+/// written once more, complete, under a temporary name and renamed over the live one (an atomic replace).
+/// </summary>
+public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
+{
+    private readonly ILogger _logger;
+    private RunStart? _start;
+    private Descriptor? _descriptor;
+    private FileStream? _stream;
+    private double[] _data = [];
+    private double[] _ring = [];
+    private long _dataOffset;
+    private long _ringOffset;
+    private readonly byte[] _buffer = new byte[64 * 1024];
+
+    /// <summary>Creates a writer.</summary>
+    public NxstxmWriter(ILogger<NxstxmWriter> logger) => _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+
+    /// <summary>Raised after a run's file is final: its path and how the run ended.</summary>
+    public event Action<RunStop, string>? FileClosed;
+
+    /// <inheritdoc />
+    public ValueTask ConsumeAsync(Document document, CancellationToken cancellationToken)
+    {
+        switch (document)
+        {
+            case RunStart start:
+                Close();
+                _start = start;
+                break;
+            case Descriptor descriptor when _start is not null && descriptor.RunId == _start.RunId:
+                Open(descriptor);
+                break;
+            case Frame frame when _descriptor is not null && frame.RunId == _descriptor.RunId:
+                Write(frame);
+                break;
+            case RunStop stop when _descriptor is not null && stop.RunId == _descriptor.RunId:
+                Finish(stop);
+                break;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Open(Descriptor descriptor)
+    {
+        var start = _start!;
+        _descriptor = descriptor;
+        var size = descriptor.Shape.Aggregate(1L, (a, b) => a * b);
+        _data = new double[size];
+        _ring = new double[size];
+        Array.Fill(_data, double.NaN);
+        Array.Fill(_ring, double.NaN);
+        NxstxmLayout.Build(start, descriptor, _data, _ring, start.Time, "running", "").Write(start.FilePath, NxstxmLayout.WriteOptions);
+        _dataOffset = NxstxmLayout.ContiguousOffset(start.FilePath, NxstxmLayout.DataPath(descriptor));
+        _ringOffset = NxstxmLayout.ContiguousOffset(start.FilePath, NxstxmLayout.ControlDataPath);
+        _stream = new FileStream(start.FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
+        LogOpened(_logger, start.FilePath, descriptor.Shape);
+    }
+
+    private void Write(Frame frame)
+    {
+        var d = _descriptor!;
+        var rows = d.Shape.Length >= 2 ? d.Shape[^2] : 1;
+        var columns = d.Shape[^1];
+        var index = ((long)frame.Plane * rows + frame.Row) * columns + frame.Column;
+        var count = Math.Min(frame.Values.Length, _data.Length - (int)index);
+        if (index < 0 || count <= 0)
+        {
+            LogOutOfRange(_logger, frame.Sequence, frame.Plane, frame.Row, frame.Column);
+            return;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            _data[index + i] = frame.Values[i];
+            _ring[index + i] = frame.RingCurrent;
+        }
+
+        WriteInPlace(_dataOffset + index * sizeof(double), _data.AsSpan((int)index, count));
+        WriteInPlace(_ringOffset + index * sizeof(double), _ring.AsSpan((int)index, count));
+        _stream!.Flush();
+    }
+
+    private void WriteInPlace(long offset, ReadOnlySpan<double> values)
+    {
+        var stream = _stream!;
+        stream.Position = offset;
+        while (!values.IsEmpty)
+        {
+            var n = Math.Min(values.Length, _buffer.Length / sizeof(double));
+            for (var i = 0; i < n; i++)
+            {
+                BinaryPrimitives.WriteDoubleLittleEndian(_buffer.AsSpan(i * sizeof(double)), values[i]);
+            }
+
+            stream.Write(_buffer, 0, n * sizeof(double));
+            values = values[n..];
+        }
+    }
+
+    private void Finish(RunStop stop)
+    {
+        var start = _start!;
+        var descriptor = _descriptor!;
+        _stream?.Flush(flushToDisk: true);
+        _stream?.Dispose();
+        _stream = null;
+
+        var status = stop.Status.ToString().ToLowerInvariant();
+        var temporary = start.FilePath + ".final";
+        NxstxmLayout.Build(start, descriptor, _data, _ring, stop.Time, status, stop.Reason).Write(temporary, NxstxmLayout.WriteOptions);
+        File.Move(temporary, start.FilePath, overwrite: true);
+        LogClosed(_logger, start.FilePath, status);
+        _start = null;
+        _descriptor = null;
+        FileClosed?.Invoke(stop, start.FilePath);
+    }
+
+    private void Close()
+    {
+        _stream?.Dispose();
+        _stream = null;
+        _descriptor = null;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Close();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "NXstxm file {Path} laid out, data {Shape}")]
+    private static partial void LogOpened(ILogger logger, string path, int[] shape);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "NXstxm file {Path} closed: {Status}")]
+    private static partial void LogClosed(ILogger logger, string path, string status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame {Sequence} at ({Plane},{Row},{Column}) lies outside the data; dropped from the file")]
+    private static partial void LogOutOfRange(ILogger logger, int sequence, int plane, int row, int column);
+}

@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Options;
+using StxmWeb.Core.Devices;
+using StxmWeb.Core.Documents;
+using StxmWeb.Core.Engine;
+using StxmWeb.Live;
+using StxmWeb.Nexus;
+using StxmWeb.Options;
+using StxmWeb.Services;
+using StxmWeb.Simulation;
+
+namespace StxmWeb.Extensions;
+
+/// <summary>Registration of StxmWeb's services (Program.cs stays short).</summary>
+public static class StxmServiceExtensions
+{
+    /// <summary>
+    /// Loads <c>appsettings/appsettings.json</c>, the beamline profile <c>appsettings/beamline.&lt;profile&gt;.json</c>
+    /// (profile from <c>STXMWEB_PROFILE</c> or <c>Profile</c>, default <c>sim</c>), then <c>STXMWEB_</c> environment variables,
+    /// pyStxm's <c>DATA_DIR</c>, and the command line.
+    /// </summary>
+    public static void AddStxmConfiguration(this WebApplicationBuilder builder, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var folder = Path.Combine(AppContext.BaseDirectory, "appsettings");
+        var configuration = builder.Configuration;
+        configuration.Sources.Clear();
+        configuration.AddJsonFile(Path.Combine(folder, "appsettings.json"), optional: false, reloadOnChange: false);
+        var early = new ConfigurationBuilder().AddEnvironmentVariables("STXMWEB_").AddCommandLine(args).Build();
+        var profile = early["PROFILE"] ?? early["Profile"] ?? "sim";
+        var profileFile = Path.Combine(folder, $"beamline.{profile}.json");
+        if (!File.Exists(profileFile))
+        {
+            throw new OptionsValidationException("Profile", typeof(InstrumentOptions),
+                [$"Profile: no beamline profile '{profile}' (looked for {profileFile})."]);
+        }
+
+        configuration.AddJsonFile(profileFile, optional: false, reloadOnChange: false);
+        configuration.AddEnvironmentVariables("STXMWEB_");
+        if (Environment.GetEnvironmentVariable("DATA_DIR") is { Length: > 0 } dataDir)
+        {
+            configuration.AddInMemoryCollection([new($"{InstrumentOptions.Section}:DataDir", dataDir)]);
+        }
+
+        configuration.AddCommandLine(args);
+    }
+
+    /// <summary>The instrument (by backend), engine, document fan-out, file writer, live broadcaster and command path.</summary>
+    public static IServiceCollection AddStxmCore(this IServiceCollection services)
+    {
+        services.AddOptions<InstrumentOptions>().BindConfiguration(InstrumentOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<InstrumentOptions>, InstrumentOptionsValidator>();
+
+        services.AddSingleton<TimeProvider>(sp =>
+        {
+            var scale = sp.GetRequiredService<IOptions<InstrumentOptions>>().Value.TimeScale;
+            return scale > 1 ? new AcceleratedTimeProvider(scale) : TimeProvider.System;
+        });
+        services.AddSingleton<IInstrument>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<InstrumentOptions>>().Value;
+            var simulation = new SimulationOptions
+            {
+                ZonePlate = options.ZonePlate.ToZonePlate(),
+                Osa = new(options.Osa.Name, options.Osa.DiameterUm),
+            };
+            simulation.Positioners.AddRange(options.Positioners);
+            return new SimMicroscope(simulation, sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<ScanEngine>();
+        services.AddSingleton<NxstxmWriter>();
+        services.AddSingleton<LiveBroadcaster>();
+        services.AddSingleton<DocumentBroadcaster>(sp => new DocumentBroadcaster(
+            [sp.GetRequiredService<NxstxmWriter>(), sp.GetRequiredService<LiveBroadcaster>()],
+            sp.GetRequiredService<ILogger<DocumentBroadcaster>>()));
+        services.AddSingleton<ControlService>();
+        return services;
+    }
+}

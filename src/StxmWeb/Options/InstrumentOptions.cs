@@ -1,0 +1,201 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using StxmWeb.Core.Focus;
+using StxmWeb.Nexus;
+using StxmWeb.Simulation;
+
+namespace StxmWeb.Options;
+
+/// <summary>The instrument this server drives: configuration section <c>Instrument</c> (appsettings + beamline profile).</summary>
+public sealed class InstrumentOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Instrument";
+
+    /// <summary>Beamline name shown in the title bar.</summary>
+    public string Beamline { get; set; } = "Simulated STXM";
+
+    /// <summary>The acquisition backend: Simulated (the embedded default), Epics or Pixelator.</summary>
+    public string Backend { get; set; } = "Simulated";
+
+    /// <summary>Root of the data files (pyStxm's DATA_DIR). A leading <c>~</c> is the user's home; other relative paths are taken from the working directory.</summary>
+    public string DataDir { get; set; } = "~/StxmWebData";
+
+    /// <summary>First letter(s) of file names (pyStxm's datafile_prefix).</summary>
+    public string FilePrefix { get; set; } = "A";
+
+    /// <summary>The simulated microscope's clock speed-up (1 = real time). Simulated backend only.</summary>
+    public double TimeScale { get; set; } = 1;
+
+    /// <summary>Smallest allowed dwell, ms.</summary>
+    public double MinDwellMs { get; set; } = 0.05;
+
+    /// <summary>Largest allowed dwell, ms.</summary>
+    public double MaxDwellMs { get; set; } = 10_000;
+
+    /// <summary>Largest number of points along one axis.</summary>
+    public int MaxPointsPerAxis { get; set; } = 4096;
+
+    /// <summary>The zone plate in use.</summary>
+    public ZonePlateOptions ZonePlate { get; set; } = new();
+
+    /// <summary>The OSA in use.</summary>
+    public OsaOptions Osa { get; set; } = new();
+
+    /// <summary>Positioners of the simulated microscope, in panel order.</summary>
+    public List<SimPositionerOptions> Positioners { get; set; } = [];
+
+    /// <summary>The data directory as an absolute path.</summary>
+    public string DataDirectory => Path.GetFullPath(DataDir.StartsWith('~')
+        ? Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), DataDir[1..].TrimStart('/', '\\'))
+        : DataDir);
+}
+
+/// <summary>A zone plate definition (pyStxm's [ZP_DEFS] entry).</summary>
+public sealed class ZonePlateOptions
+{
+    /// <summary>Name.</summary>
+    public string Name { get; set; } = "ZP 240/25";
+
+    /// <summary>A1, µm/eV; 0 = derive from diameter and outermost zone.</summary>
+    public double A1 { get; set; }
+
+    /// <summary>Outer diameter, µm.</summary>
+    public double DiameterUm { get; set; } = 240;
+
+    /// <summary>Central stop diameter, µm.</summary>
+    public double CentralStopUm { get; set; } = 90;
+
+    /// <summary>Outermost zone width, nm.</summary>
+    public double OutermostZoneNm { get; set; } = 25;
+
+    /// <summary>The core record.</summary>
+    public ZonePlate ToZonePlate() =>
+        new(Name, A1 != 0 ? A1 : FocusGeometry.A1FromGeometry(DiameterUm, OutermostZoneNm), DiameterUm, CentralStopUm, OutermostZoneNm);
+}
+
+/// <summary>An OSA definition (pyStxm's [OSA_DEFS] entry).</summary>
+public sealed class OsaOptions
+{
+    /// <summary>Name.</summary>
+    public string Name { get; set; } = "OSA 60";
+
+    /// <summary>Diameter, µm.</summary>
+    public double DiameterUm { get; set; } = 60;
+}
+
+/// <summary>
+/// Checks the instrument configuration at start-up. Each failure names its configuration key, so a bad value stops the
+/// server with one clear message.
+/// </summary>
+public sealed class InstrumentOptionsValidator : IValidateOptions<InstrumentOptions>
+{
+    private static readonly string[] Backends = ["Simulated"];
+    private static readonly string[] RequiredPositioners = ["SampleFineX", "SampleFineY", "Energy", "ZonePlateZ"];
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, InstrumentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        void Fail(string key, string message) => failures.Add($"{InstrumentOptions.Section}:{key}: {message}");
+
+        if (!Backends.Contains(options.Backend, StringComparer.OrdinalIgnoreCase))
+        {
+            Fail("Backend", $"'{options.Backend}' is not available in this build; use one of: {string.Join(", ", Backends)}.");
+        }
+
+        if (!DataFileNaming.IsValidPrefix(options.FilePrefix))
+        {
+            Fail("FilePrefix", $"must be 1 to 8 letters; got '{options.FilePrefix}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.DataDir))
+        {
+            Fail("DataDir", "must name a directory.");
+        }
+        else
+        {
+            try
+            {
+                _ = Path.GetFullPath(options.DataDir);
+            }
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                Fail("DataDir", $"'{options.DataDir}' is not a valid path ({ex.Message}).");
+            }
+        }
+
+        if (!(options.TimeScale >= 1 && options.TimeScale <= 10_000))
+        {
+            Fail("TimeScale", $"must be between 1 and 10000; got {Format(options.TimeScale)}.");
+        }
+
+        if (!(options.MinDwellMs > 0 && options.MaxDwellMs >= options.MinDwellMs))
+        {
+            Fail("MinDwellMs", $"must be positive and not above MaxDwellMs; got {Format(options.MinDwellMs)} and {Format(options.MaxDwellMs)}.");
+        }
+
+        if (options.MaxPointsPerAxis < 1)
+        {
+            Fail("MaxPointsPerAxis", $"must be at least 1; got {options.MaxPointsPerAxis}.");
+        }
+
+        if (!(options.ZonePlate.DiameterUm > 0) || !(options.ZonePlate.OutermostZoneNm > 0))
+        {
+            Fail("ZonePlate", "DiameterUm and OutermostZoneNm must be positive.");
+        }
+
+        if (!(options.Osa.DiameterUm > 0))
+        {
+            Fail("Osa:DiameterUm", $"must be positive; got {Format(options.Osa.DiameterUm)}.");
+        }
+
+        for (var i = 0; i < options.Positioners.Count; i++)
+        {
+            var p = options.Positioners[i];
+            var key = $"Positioners:{i}";
+            if (string.IsNullOrWhiteSpace(p.Name))
+            {
+                Fail($"{key}:Name", "is required.");
+            }
+
+            if (!(p.High > p.Low))
+            {
+                Fail($"{key}:High", $"must be above Low for {p.Name}; got Low {Format(p.Low)}, High {Format(p.High)}.");
+            }
+            else if (!(p.Initial >= p.Low && p.Initial <= p.High))
+            {
+                Fail($"{key}:Initial", $"must lie within [{Format(p.Low)}, {Format(p.High)}] for {p.Name}; got {Format(p.Initial)}.");
+            }
+
+            if (!(p.Velocity > 0))
+            {
+                Fail($"{key}:Velocity", $"must be positive for {p.Name}; got {Format(p.Velocity)}.");
+            }
+
+            if (!(p.Acceleration > 0))
+            {
+                Fail($"{key}:Acceleration", $"must be positive for {p.Name}; got {Format(p.Acceleration)}.");
+            }
+        }
+
+        var duplicate = options.Positioners.GroupBy(p => p.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            Fail("Positioners", $"the name {duplicate.Key} is used twice.");
+        }
+
+        foreach (var required in RequiredPositioners)
+        {
+            if (!options.Positioners.Any(p => string.Equals(p.Name, required, StringComparison.OrdinalIgnoreCase)))
+            {
+                Fail("Positioners", $"a positioner named {required} is required.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static string Format(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+using StxmWeb.Apis;
+using StxmWeb.Components;
+using StxmWeb.Extensions;
+using StxmWeb.Live;
+using StxmWeb.Options;
+
+WebApplication app;
+try
+{
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    {
+        Args = args,
+        ContentRootPath = AppContext.BaseDirectory,
+        WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+    });
+    builder.AddStxmConfiguration(args);
+    builder.WebHost.UseStaticWebAssets();
+    builder.Services.AddStxmCore();
+    builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+    builder.Services.AddMudServices();
+    builder.Services.AddSignalR().AddMessagePackProtocol();
+    builder.Services.AddProblemDetails();
+    builder.Services.AddOpenApi();
+    builder.Services.AddHealthChecks();
+    app = builder.Build();
+
+    // Resolve the options now: a bad value stops start-up here, with one message naming the key.
+    _ = app.Services.GetRequiredService<IOptions<InstrumentOptions>>().Value;
+}
+catch (OptionsValidationException ex)
+{
+    await Console.Error.WriteLineAsync("StxmWeb cannot start, the configuration is invalid:");
+    foreach (var failure in ex.Failures)
+    {
+        await Console.Error.WriteLineAsync($"  {failure}");
+    }
+
+    return 2;
+}
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAntiforgery();
+app.MapStaticAssets();
+app.MapOpenApi();
+app.MapHealthChecks("/healthz");
+app.MapScanApi();
+app.MapMotorApi();
+app.MapHub<LiveHub>("/hubs/live");
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+    var options = app.Services.GetRequiredService<IOptions<InstrumentOptions>>().Value;
+    foreach (var address in addresses)
+    {
+        Console.WriteLine($"StxmWeb ({options.Beamline}, {options.Backend} backend) is running at {address}  (data: {options.DataDirectory})");
+    }
+});
+
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, visible to the test host.</summary>
+public partial class Program;

@@ -1,0 +1,326 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using StxmWeb.Core.Devices;
+using StxmWeb.Core.Documents;
+using StxmWeb.Core.Engine;
+using StxmWeb.Core.Plans;
+using StxmWeb.Core.Scans;
+using StxmWeb.Nexus;
+using StxmWeb.Options;
+
+namespace StxmWeb.Services;
+
+/// <summary>What became of a command: accepted, or refused with the problems (field-level where they concern a field).</summary>
+/// <param name="Accepted">Whether the command was carried out or started.</param>
+/// <param name="Problems">Why not, field by field.</param>
+/// <param name="Conflict">True when refused because of the instrument's state (busy), not the input.</param>
+/// <param name="RunId">The run started, for a scan.</param>
+public sealed record CommandResult(bool Accepted, IReadOnlyList<FieldProblem> Problems, bool Conflict = false, Guid? RunId = null)
+{
+    /// <summary>Carried out.</summary>
+    public static CommandResult Ok(Guid? runId = null) => new(true, [], RunId: runId);
+
+    /// <summary>Refused because of the input.</summary>
+    public static CommandResult Invalid(IReadOnlyList<FieldProblem> problems) => new(false, problems);
+
+    /// <summary>Refused because of the instrument's state.</summary>
+    public static CommandResult Busy(string message) => new(false, [new FieldProblem("", message)], Conflict: true);
+}
+
+/// <summary>A run as the history and the API show it.</summary>
+public sealed record RunRecord(Guid Id, int ScanId, SampleImageRequest Request, string FilePath, string User, DateTimeOffset StartTime)
+{
+    /// <summary>running, pausing, paused, aborting, success, aborted or failed.</summary>
+    public string State { get; init; } = "running";
+
+    /// <summary>Latest progress.</summary>
+    public EngineProgress Progress { get; init; } = EngineProgress.Idle;
+
+    /// <summary>Why it ended, when it did not succeed.</summary>
+    public string Reason { get; init; } = "";
+
+    /// <summary>When it ended.</summary>
+    public DateTimeOffset? EndTime { get; init; }
+
+    /// <summary>Whether the run has ended and its file is final.</summary>
+    public bool IsFinished => State is "success" or "aborted" or "failed";
+}
+
+/// <summary>
+/// The one command path: every action from a browser or the API (start, pause, resume, abort, move, stop) comes here
+/// with its <see cref="Caller"/>, is checked, logged to the audit log and carried out. Roles and control leases will be
+/// enforced here, in one place.
+/// </summary>
+public sealed partial class ControlService : IAsyncDisposable
+{
+    private readonly IInstrument _instrument;
+    private readonly ScanEngine _engine;
+    private readonly DocumentBroadcaster _documents;
+    private readonly InstrumentOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _audit;
+    private readonly Lock _startGate = new();
+    private readonly ConcurrentDictionary<Guid, RunRecord> _runs = new();
+    private readonly ConcurrentDictionary<string, Task> _moves = new(StringComparer.OrdinalIgnoreCase);
+    private Task _current = Task.CompletedTask;
+    private Guid? _currentRunId;
+    private EngineState _lastState;
+
+    /// <summary>Creates the service.</summary>
+    public ControlService(IInstrument instrument, ScanEngine engine, DocumentBroadcaster documents, IOptions<InstrumentOptions> options, TimeProvider time, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
+        _instrument = instrument;
+        _engine = engine;
+        _documents = documents;
+        _options = options.Value;
+        _time = time;
+        _audit = loggers.CreateLogger("StxmWeb.Audit");
+        _engine.ProgressChanged += OnProgress;
+        Limits = new InstrumentLimits(instrument.SampleX.Limits, instrument.SampleY.Limits, instrument.Energy.Limits,
+            new Limits(_options.MinDwellMs, _options.MaxDwellMs), _options.MaxPointsPerAxis)
+        {
+            FastAxis = instrument.SampleX.Kinematics,
+        };
+        Kinematics = new PlanKinematics(instrument.SampleX.Kinematics, instrument.SampleY.Kinematics, instrument.Energy.Kinematics);
+    }
+
+    /// <summary>Raised when a run starts or ends, the engine changes state, or a motor starts or stops (any thread).</summary>
+    public event Action? Changed;
+
+    /// <summary>What requests are checked against.</summary>
+    public InstrumentLimits Limits { get; }
+
+    /// <summary>Axis kinematics for plans and estimates.</summary>
+    public PlanKinematics Kinematics { get; }
+
+    /// <summary>The instrument.</summary>
+    public IInstrument Instrument => _instrument;
+
+    /// <summary>The engine's latest progress.</summary>
+    public EngineProgress Progress => _engine.Progress;
+
+    /// <summary>The current or latest run.</summary>
+    public RunRecord? CurrentRun => _currentRunId is { } id && _runs.TryGetValue(id, out var run) ? run : null;
+
+    /// <summary>All runs since start-up, newest first.</summary>
+    public IReadOnlyList<RunRecord> Runs => [.. _runs.Values.OrderByDescending(r => r.StartTime)];
+
+    /// <summary>A run by id.</summary>
+    public RunRecord? FindRun(Guid id) => _runs.TryGetValue(id, out var run) ? run : null;
+
+    /// <summary>Every problem of a request; empty when it may run.</summary>
+    public IReadOnlyList<FieldProblem> Validate(SampleImageRequest? request) => ScanRequestValidator.Validate(request, Limits);
+
+    /// <summary>The plan's time estimate, from where the stages stand now.</summary>
+    public TimeSpan Estimate(SampleImageRequest request) =>
+        SampleImagePlan.Estimate(SampleImagePlan.Build(request, Kinematics), Kinematics, CurrentPositions());
+
+    /// <summary>Starts a scan. Invalid requests are refused with their problems and never reach the engine.</summary>
+    public CommandResult StartScan(SampleImageRequest? request, Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var problems = Validate(request);
+        if (problems.Count > 0)
+        {
+            LogRefused(_audit, caller, "start scan", string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
+            return CommandResult.Invalid(problems);
+        }
+
+        RunRecord record;
+        lock (_startGate)
+        {
+            if (!_current.IsCompleted || _engine.State != EngineState.Idle)
+            {
+                LogRefused(_audit, caller, "start scan", "a scan is running");
+                return CommandResult.Busy("A scan is already running; one scan runs at a time.");
+            }
+
+            var busyMotor = _moves.FirstOrDefault(m => !m.Value.IsCompleted).Key;
+            if (busyMotor is not null)
+            {
+                return CommandResult.Busy($"{busyMotor} is moving; start the scan when it has stopped.");
+            }
+
+            var now = _time.GetUtcNow();
+            string path;
+            int number;
+            try
+            {
+                (path, number) = DataFileNaming.Reserve(_options.DataDirectory, _options.FilePrefix, DateOnly.FromDateTime(now.LocalDateTime));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogRefused(_audit, caller, "start scan", ex.Message);
+                return CommandResult.Busy($"The data directory {_options.DataDirectory} cannot be written: {ex.Message}");
+            }
+
+            record = new RunRecord(Guid.NewGuid(), number, request!, path, caller.Name, now);
+            _runs[record.Id] = record;
+            _currentRunId = record.Id;
+            _current = RunAsync(record);
+        }
+
+        LogStarted(_audit, caller, record.Id, record.FilePath);
+        Changed?.Invoke();
+        return CommandResult.Ok(record.Id);
+    }
+
+    /// <summary>Pauses the running scan at the next line.</summary>
+    public CommandResult Pause(Caller caller) => Act(caller, "pause", _engine.Pause(), "No scan is running.");
+
+    /// <summary>Resumes a paused scan.</summary>
+    public CommandResult Resume(Caller caller) => Act(caller, "resume", _engine.Resume(), "No scan is paused.");
+
+    /// <summary>Aborts the scan; the file keeps what was acquired.</summary>
+    public CommandResult Abort(Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return Act(caller, "abort", _engine.Abort($"Aborted by {caller.Name}."), "No scan is running.");
+    }
+
+    /// <summary>Moves a positioner. Refused during a scan, past the limits, or for an unknown name.</summary>
+    public CommandResult Move(string name, double target, Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var positioner = _instrument.Find(name);
+        if (positioner is null)
+        {
+            return CommandResult.Invalid([new FieldProblem("name", $"There is no positioner named '{name}'.")]);
+        }
+
+        if (!double.IsFinite(target) || !positioner.Limits.Contains(target))
+        {
+            return CommandResult.Invalid([new FieldProblem("target",
+                FormattableString.Invariant($"{positioner.Name} moves within {positioner.Limits} {positioner.Units}; got {target:G6}."))]);
+        }
+
+        if (_engine.State != EngineState.Idle)
+        {
+            return CommandResult.Busy("A scan is running; motors can be moved when it ends.");
+        }
+
+        LogMove(_audit, caller, positioner.Name, target);
+        _moves[positioner.Name] = MoveAsync(positioner, target);
+        Changed?.Invoke();
+        return CommandResult.Ok();
+    }
+
+    /// <summary>Stops a positioner at once.</summary>
+    public async Task<CommandResult> StopAsync(string name, Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var positioner = _instrument.Find(name);
+        if (positioner is null)
+        {
+            return CommandResult.Invalid([new FieldProblem("name", $"There is no positioner named '{name}'.")]);
+        }
+
+        LogStop(_audit, caller, positioner.Name);
+        await positioner.StopAsync().ConfigureAwait(false);
+        return CommandResult.Ok();
+    }
+
+    /// <summary>Waits for the current run to end and its documents to be consumed (tests, shutdown).</summary>
+    public Task WhenIdleAsync() => _current;
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _engine.Abort("The server is shutting down.");
+        await _current.ConfigureAwait(false);
+        _engine.ProgressChanged -= OnProgress;
+    }
+
+    private CommandResult Act(Caller caller, string action, bool done, string whyNot)
+    {
+        if (!done)
+        {
+            LogRefused(_audit, caller, action, whyNot);
+            return CommandResult.Busy(whyNot);
+        }
+
+        LogAction(_audit, caller, action, _currentRunId);
+        Changed?.Invoke();
+        return CommandResult.Ok(_currentRunId);
+    }
+
+    private async Task RunAsync(RunRecord record)
+    {
+        await Task.Yield();
+        var request = record.Request;
+        var plan = SampleImagePlan.Build(request, Kinematics);
+        var estimate = SampleImagePlan.Estimate(plan, Kinematics, CurrentPositions());
+        var start = new RunStart(record.Id, record.ScanId, request, record.StartTime, record.User, record.FilePath);
+        var descriptor = new Descriptor(record.Id, _instrument.Counter.Name, _instrument.Counter.Units,
+            [1, request.Y.Points, request.X.Points],
+            [new Axis("energy", "eV", [request.EnergyEv]), new Axis("sample_y", "µm", request.Y.Setpoints()), new Axis("sample_x", "µm", request.X.Setpoints())],
+            [request.EnergyEv], request.DwellMs, estimate);
+        var stop = await _engine.RunAsync(start, descriptor, plan, Kinematics, _documents).ConfigureAwait(false);
+        await _documents.DrainAsync().ConfigureAwait(false);
+        _runs[record.Id] = _runs[record.Id] with
+        {
+            State = stop.Status.ToString().ToLowerInvariant(),
+            Reason = stop.Reason,
+            EndTime = stop.Time,
+            Progress = _engine.Progress,
+        };
+        LogEnded(_audit, record.Id, stop.Status, stop.Reason);
+        Changed?.Invoke();
+    }
+
+    private async Task MoveAsync(IPositioner positioner, double target)
+    {
+        try
+        {
+            await positioner.MoveAsync(target).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DeviceException or OperationCanceledException)
+        {
+            LogMoveFailed(_audit, positioner.Name, ex.Message);
+        }
+
+        Changed?.Invoke();
+    }
+
+    private Dictionary<string, double> CurrentPositions() =>
+        _instrument.Positioners.ToDictionary(p => p.Name, p => p.Status.Position, StringComparer.Ordinal);
+
+    private void OnProgress(EngineProgress progress)
+    {
+        var stateChanged = progress.State != _lastState;
+        _lastState = progress.State;
+        if (progress.RunId is { } id && _runs.TryGetValue(id, out var run) && !run.IsFinished)
+        {
+            _runs[id] = run with { Progress = progress, State = progress.State.ToString().ToLowerInvariant() };
+        }
+
+        // Progress itself is polled by the views; only state changes are pushed.
+        if (stateChanged)
+        {
+            Changed?.Invoke();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Caller} started run {RunId} -> {Path}")]
+    private static partial void LogStarted(ILogger logger, Caller caller, Guid runId, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Caller}: {Action} run {RunId}")]
+    private static partial void LogAction(ILogger logger, Caller caller, string action, Guid? runId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Caller}: {Action} refused: {Reason}")]
+    private static partial void LogRefused(ILogger logger, Caller caller, string action, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Caller}: move {Positioner} to {Target}")]
+    private static partial void LogMove(ILogger logger, Caller caller, string positioner, double target);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Caller}: stop {Positioner}")]
+    private static partial void LogStop(ILogger logger, Caller caller, string positioner);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Move of {Positioner} failed: {Reason}")]
+    private static partial void LogMoveFailed(ILogger logger, string positioner, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} ended: {Status} {Reason}")]
+    private static partial void LogEnded(ILogger logger, Guid runId, ExitStatus status, string reason);
+}
