@@ -25,6 +25,34 @@ public sealed class SimulationOptions
 
     /// <summary>Seed of the counter's Poisson noise (and the sample layout).</summary>
     public int Seed { get; set; } = 17;
+
+    /// <summary>
+    /// The standard simulated STXM (the same devices as appsettings/beamline.sim.json): piezo fine stage ±50 µm,
+    /// steppers, zone plate in focus at 285 eV, OSA, detector stage, energy and EPU polarization.
+    /// </summary>
+    public static SimulationOptions Standard()
+    {
+        var options = new SimulationOptions();
+        var focus = -FocusGeometry.FocalLength(options.ZonePlate.A1, 285);
+        options.Positioners.AddRange(
+        [
+            Axis("SampleFineX", "µm", -50, 50, 2000, 200_000, 1, 0),
+            Axis("SampleFineY", "µm", -50, 50, 2000, 200_000, 1, 0),
+            Axis("CoarseX", "µm", -5000, 5000, 2000, 10_000, 50, 0),
+            Axis("CoarseY", "µm", -5000, 5000, 2000, 10_000, 50, 0),
+            Axis("ZonePlateZ", "µm", -20_000, 0, 500, 5000, 20, focus),
+            Axis("OsaX", "µm", -3000, 3000, 1000, 5000, 20, 0),
+            Axis("OsaY", "µm", -3000, 3000, 1000, 5000, 20, 0),
+            Axis("DetectorX", "µm", -5000, 5000, 1000, 5000, 20, 0),
+            Axis("DetectorY", "µm", -5000, 5000, 1000, 5000, 20, 0),
+            Axis("Energy", "eV", 100, 2500, 20, 100, 20, 285),
+            Axis("EpuPolarization", "", 0, 5, 0.5, 1, 100, 0),
+        ]);
+        return options;
+    }
+
+    private static SimPositionerOptions Axis(string name, string units, double low, double high, double velocity, double acceleration, double settleMs, double initial) =>
+        new() { Name = name, Description = name, Units = units, Low = low, High = high, Velocity = velocity, Acceleration = acceleration, SettleMs = settleMs, Initial = initial };
 }
 
 /// <summary>

@@ -23,7 +23,6 @@ public static class StxmServiceExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var folder = Path.Combine(AppContext.BaseDirectory, "appsettings");
         var configuration = builder.Configuration;
-        configuration.Sources.Clear();
         configuration.AddJsonFile(Path.Combine(folder, "appsettings.json"), optional: false, reloadOnChange: false);
         var early = new ConfigurationBuilder().AddEnvironmentVariables("STXMWEB_").AddCommandLine(args).Build();
         var profile = early["PROFILE"] ?? early["Profile"] ?? "sim";
