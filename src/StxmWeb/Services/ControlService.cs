@@ -246,9 +246,9 @@ public sealed partial class ControlService : IAsyncDisposable
         return CommandResult.Ok(_currentRunId);
     }
 
+    /// <summary>Runs the scan. The engine enters Running before the first await, so a pause right after start acts.</summary>
     private async Task RunAsync(RunRecord record)
     {
-        await Task.Yield();
         var request = record.Request;
         var plan = SampleImagePlan.Build(request, Kinematics);
         var estimate = SampleImagePlan.Estimate(plan, Kinematics, CurrentPositions());

@@ -1,0 +1,294 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using StxmWeb.Testing;
+
+namespace StxmWeb.Tests.Integration;
+
+/// <summary>The app over real sockets: HTTP API, SignalR live hub (MessagePack), and the NXstxm file read with h5py.</summary>
+[Trait("Category", "Integration")]
+public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
+{
+    private readonly App _app;
+
+    public ScanApiTests(App app) => _app = app;
+
+    /// <summary>One app for the class: the instrument runs one scan at a time, so these tests run in sequence.</summary>
+    public sealed class App : IDisposable
+    {
+        public StxmAppFactory Factory { get; } = new();
+
+        public void Dispose() => Factory.Dispose();
+    }
+
+    /// <summary>A client, once the instrument is idle (a scan left by another test has ended).</summary>
+    private HttpClient Client()
+    {
+        var control = _app.Factory.Services.GetRequiredService<StxmWeb.Services.ControlService>();
+        control.Abort(new StxmWeb.Services.Caller("test", "test"));
+        control.WhenIdleAsync().Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        return new HttpClient { BaseAddress = _app.Factory.BaseAddress };
+    }
+
+    private static object Request(int nx, int ny, double dwell = 1, string mode = "Line") => new
+    {
+        x = new { center = 0, range = 20, points = nx },
+        y = new { center = 0, range = 16, points = ny },
+        dwellMs = dwell,
+        energyEv = 285.2,
+        mode,
+        title = "integration",
+    };
+
+    private static async Task<JsonElement> WaitUntilFinishedAsync(HttpClient client, string url)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var run = await client.GetFromJsonAsync<JsonElement>(url, TestContext.Current.CancellationToken);
+            if (run.GetProperty("state").GetString() is "success" or "aborted" or "failed")
+            {
+                return run;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the run did not finish: {run}");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task PostScan_LiveClientGetsEveryLine_AndTheFileHoldsTheSameData()
+    {
+        using var client = Client();
+        var live = new LiveClient(_app.Factory.BaseAddress);
+        await live.StartAsync();
+
+        var response = await client.PostAsJsonAsync("/api/scans", Request(30, 12), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var url = accepted.GetProperty("status").GetString()!;
+        Assert.Equal(url, response.Headers.Location?.OriginalString);
+
+        var run = await WaitUntilFinishedAsync(client, url);
+        await live.Stopped.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await live.DisposeAsync();
+
+        Assert.Equal("success", run.GetProperty("state").GetString());
+        Assert.Equal(1.0, run.GetProperty("progress").GetDouble());
+        var path = run.GetProperty("filePath").GetString()!;
+        Assert.StartsWith(_app.Factory.DataDir, path, StringComparison.Ordinal);
+        Assert.Matches(@"A\d{6}\d{3}\.hdf5$", path);
+
+        Assert.Equal(accepted.GetProperty("id").GetString(), live.RunId);
+        Assert.Equal(30 * 12, live.Pixels.Count);
+        Assert.Equal("Success", live.Status);
+
+        var file = await H5py.ReadAsync(path);
+        Assert.Equal([1, 12, 30], file.Shape("/entry0/counter0/data"));
+        var data = file.Doubles("/entry0/counter0/data");
+        Assert.All(data, v => Assert.True(v > 0));
+        foreach (var ((row, col), value) in live.Pixels)
+        {
+            Assert.Equal(data[row * 30 + col], value, 0);
+        }
+
+        Assert.Equal("success", file.Item("/entry0/collection/exit_status").GetProperty("value").Text());
+        Assert.Equal("integration", file.Item("/entry0/title").GetProperty("value").Text());
+    }
+
+    [Fact]
+    public async Task PostScan_InvalidRequest_Is400WithEveryBadField_AndNothingRuns()
+    {
+        using var client = Client();
+        var before = (await client.GetFromJsonAsync<JsonElement>("/api/scans", TestContext.Current.CancellationToken)).GetArrayLength();
+
+        var response = await client.PostAsJsonAsync("/api/scans", new
+        {
+            x = new { center = 0, range = 200, points = 0 },
+            y = new { center = 0, range = 10, points = 10 },
+            dwellMs = 0,
+            energyEv = 285,
+        }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("x.points", out _));
+        Assert.True(errors.TryGetProperty("x.range", out _));
+        Assert.True(errors.TryGetProperty("dwellMs", out _));
+        var after = (await client.GetFromJsonAsync<JsonElement>("/api/scans", TestContext.Current.CancellationToken)).GetArrayLength();
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public async Task PostScan_WhileOneRuns_Is409_AndAbortEndsTheRunKeepingItsFile()
+    {
+        using var client = Client();
+        var first = await client.PostAsJsonAsync("/api/scans", Request(50, 200, dwell: 2), TestContext.Current.CancellationToken);
+        var url = (await first.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("status").GetString()!;
+
+        var second = await client.PostAsJsonAsync("/api/scans", Request(40, 10), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        var abort = await client.PostAsync("/api/scans/current/abort", null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NoContent, abort.StatusCode);
+        var run = await WaitUntilFinishedAsync(client, url);
+
+        Assert.Equal("aborted", run.GetProperty("state").GetString());
+        Assert.Contains("Aborted by", run.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        var file = await H5py.ReadAsync(run.GetProperty("filePath").GetString()!);
+        var data = file.Doubles("/entry0/counter0/data");
+        Assert.Contains(data, v => !double.IsNaN(v));
+        Assert.Contains(data, double.IsNaN);
+        Assert.Equal("aborted", file.Item("/entry0/collection/exit_status").GetProperty("value").Text());
+    }
+
+    [Fact]
+    public async Task PauseAndResume_OverTheApi_FinishTheScan()
+    {
+        using var client = Client();
+        var post = await client.PostAsJsonAsync("/api/scans", Request(20, 40, dwell: 2), TestContext.Current.CancellationToken);
+        var url = (await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("status").GetString()!;
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync("/api/scans/current/pause", null, TestContext.Current.CancellationToken)).StatusCode);
+        JsonElement paused;
+        do
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+            paused = await client.GetFromJsonAsync<JsonElement>(url, TestContext.Current.CancellationToken);
+        }
+        while (paused.GetProperty("state").GetString() != "paused");
+
+        var pixels = paused.GetProperty("completedPixels").GetInt64();
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        var still = await client.GetFromJsonAsync<JsonElement>(url, TestContext.Current.CancellationToken);
+        Assert.Equal(pixels, still.GetProperty("completedPixels").GetInt64());
+        Assert.Equal(0, pixels % 20);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync("/api/scans/current/resume", null, TestContext.Current.CancellationToken)).StatusCode);
+        var run = await WaitUntilFinishedAsync(client, url);
+        Assert.Equal("success", run.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Motors_ListMoveAndRefuse()
+    {
+        using var client = Client();
+        var motors = await client.GetFromJsonAsync<JsonElement>("/api/motors", TestContext.Current.CancellationToken);
+        Assert.Contains(motors.EnumerateArray(), m => m.GetProperty("name").GetString() == "SampleFineX");
+
+        var move = await client.PostAsJsonAsync("/api/motors/OsaX/move", new { target = 12.5 }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, move.StatusCode);
+        double position;
+        do
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+            var list = await client.GetFromJsonAsync<JsonElement>("/api/motors", TestContext.Current.CancellationToken);
+            position = list.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "OsaX").GetProperty("position").GetDouble();
+        }
+        while (Math.Abs(position - 12.5) > 1e-9);
+
+        var beyond = await client.PostAsJsonAsync("/api/motors/OsaX/move", new { target = 99999 }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, beyond.StatusCode);
+        Assert.Contains("target", await beyond.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        var unknown = await client.PostAsJsonAsync("/api/motors/Nope/move", new { target = 1 }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        await client.PostAsJsonAsync("/api/motors/OsaX/move", new { target = 0 }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync("/api/motors/OsaX/stop", null, TestContext.Current.CancellationToken)).StatusCode);
+    }
+
+    [Fact]
+    public async Task HealthAndOpenApi_AreServed()
+    {
+        using var client = Client();
+
+        Assert.Equal("Healthy", await client.GetStringAsync("/healthz", TestContext.Current.CancellationToken));
+        var openApi = await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken);
+        Assert.Contains("/api/scans", openApi, StringComparison.Ordinal);
+        Assert.Contains("/api/motors", openApi, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LateJoiner_ReceivesTheRunSoFar_ThenTheRest()
+    {
+        using var client = Client();
+        var post = await client.PostAsJsonAsync("/api/scans", Request(25, 40, dwell: 2), TestContext.Current.CancellationToken);
+        var url = (await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("status").GetString()!;
+        JsonElement progress;
+        do
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+            progress = await client.GetFromJsonAsync<JsonElement>(url, TestContext.Current.CancellationToken);
+        }
+        while (progress.GetProperty("completedPixels").GetInt64() < 250 && progress.GetProperty("state").GetString() == "running");
+
+        var live = new LiveClient(_app.Factory.BaseAddress);
+        await live.StartAsync();
+        await WaitUntilFinishedAsync(client, url);
+        await live.Stopped.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await live.DisposeAsync();
+
+        Assert.Equal(25 * 40, live.Pixels.Count);
+    }
+
+    /// <summary>A SignalR MessagePack client of the live hub, as a remote viewer would be.</summary>
+    private sealed class LiveClient : IAsyncDisposable
+    {
+        private readonly HubConnection _connection;
+        private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public LiveClient(Uri server)
+        {
+            _connection = new HubConnectionBuilder().WithUrl(new Uri(server, "/hubs/live")).AddMessagePackProtocol().Build();
+            _connection.On<string>("runStart", json =>
+            {
+                using var doc = JsonDocument.Parse(json);
+                RunId = doc.RootElement.GetProperty("runId").GetString();
+                lock (Pixels)
+                {
+                    Pixels.Clear();
+                }
+            });
+            _connection.On<string, int[], byte[]>("lines", (runId, header, payload) =>
+            {
+                Assert.Equal(RunId, runId);
+                var offset = 0;
+                lock (Pixels)
+                {
+                    for (var i = 0; i < header.Length; i += 4)
+                    {
+                        for (var k = 0; k < header[i + 3]; k++, offset += 4)
+                        {
+                            Pixels[(header[i + 1], header[i + 2] + k)] = BinaryPrimitives.ReadSingleLittleEndian(payload.AsSpan(offset));
+                        }
+                    }
+                }
+            });
+            _connection.On<string, string, string>("runStop", (runId, status, _) =>
+            {
+                if (runId == RunId)
+                {
+                    Status = status;
+                    _stopped.TrySetResult();
+                }
+            });
+        }
+
+        public string? RunId { get; private set; }
+
+        public string? Status { get; private set; }
+
+        public Dictionary<(int Row, int Column), double> Pixels { get; } = [];
+
+        public Task Stopped => _stopped.Task;
+
+        public Task StartAsync() => _connection.StartAsync();
+
+        public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    }
+}
