@@ -187,11 +187,11 @@ public sealed class SimMicroscope : IInstrument
             return Count(start, dwell);
         }
 
-        public async Task<double[]> AcquireLineAsync(int bins, TimeSpan dwell, CancellationToken cancellationToken = default)
+        public async Task<double[]> AcquireLineAsync(int bins, TimeSpan dwell, long? startTimestamp = null, CancellationToken cancellationToken = default)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(bins);
-            var start = scope._time.GetTimestamp();
-            await scope._time.DelayPreciseAsync(bins * dwell, cancellationToken).ConfigureAwait(false);
+            var start = startTimestamp ?? scope._time.GetTimestamp();
+            await scope._time.DelayUntilAsync(start + (long)((bins * dwell).TotalSeconds * scope._time.TimestampFrequency), cancellationToken).ConfigureAwait(false);
             var binTicks = (long)(dwell.TotalSeconds * scope._time.TimestampFrequency);
             var values = new double[bins];
             for (var i = 0; i < bins; i++)

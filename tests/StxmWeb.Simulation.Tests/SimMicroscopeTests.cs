@@ -16,7 +16,7 @@ public sealed class SimMicroscopeTests
         await _scope.SampleX.MoveAsync(x, cancellationToken: TestContext.Current.CancellationToken);
         await _scope.SampleY.MoveAsync(y, cancellationToken: TestContext.Current.CancellationToken);
 
-        var counts = await _scope.Counter.AcquireLineAsync(4000, TimeSpan.FromMilliseconds(0.01), TestContext.Current.CancellationToken);
+        var counts = await _scope.Counter.AcquireLineAsync(4000, TimeSpan.FromMilliseconds(0.01), cancellationToken: TestContext.Current.CancellationToken);
 
         var mean = counts.Average();
         var variance = counts.Sum(c => (c - mean) * (c - mean)) / (counts.Length - 1);
@@ -31,8 +31,8 @@ public sealed class SimMicroscopeTests
         await _scope.SampleX.MoveAsync(x, cancellationToken: TestContext.Current.CancellationToken);
         await _scope.SampleY.MoveAsync(y, cancellationToken: TestContext.Current.CancellationToken);
 
-        var shortDwell = (await _scope.Counter.AcquireLineAsync(200, TimeSpan.FromMilliseconds(0.1), TestContext.Current.CancellationToken)).Average();
-        var longDwell = (await _scope.Counter.AcquireLineAsync(200, TimeSpan.FromMilliseconds(1), TestContext.Current.CancellationToken)).Average();
+        var shortDwell = (await _scope.Counter.AcquireLineAsync(200, TimeSpan.FromMilliseconds(0.1), cancellationToken: TestContext.Current.CancellationToken)).Average();
+        var longDwell = (await _scope.Counter.AcquireLineAsync(200, TimeSpan.FromMilliseconds(1), cancellationToken: TestContext.Current.CancellationToken)).Average();
 
         Assert.InRange(longDwell / shortDwell, 9.5, 10.5);
     }

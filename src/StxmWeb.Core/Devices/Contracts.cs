@@ -63,7 +63,14 @@ public interface ICounter
     /// Acquires <paramref name="bins"/> consecutive dwell-long time bins (a constant-velocity line); the caller moves
     /// the stage meanwhile. Returns one value per bin.
     /// </summary>
-    Task<double[]> AcquireLineAsync(int bins, TimeSpan dwell, CancellationToken cancellationToken = default);
+    /// <param name="bins">Number of bins (pixels).</param>
+    /// <param name="dwell">Length of each bin.</param>
+    /// <param name="startTimestamp">
+    /// When the first bin begins, as a timestamp of the instrument's clock: a hardware trigger armed for the moment the
+    /// stage reaches constant speed, so software latency does not shift the pixels. Null starts now.
+    /// </param>
+    /// <param name="cancellationToken">Stops the acquisition.</param>
+    Task<double[]> AcquireLineAsync(int bins, TimeSpan dwell, long? startTimestamp = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The devices one scan needs, by role. Backends provide one instance (the "instrument").</summary>

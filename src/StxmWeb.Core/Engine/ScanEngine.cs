@@ -353,11 +353,12 @@ public sealed partial class ScanEngine
         {
             var stage = Positioner(fly.Positioner);
             using var lineCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var trigger = engine._time.Deadline(fly.AccelerationTime);
             var move = stage.MoveAsync(fly.RunOut, fly.Velocity, lineCts.Token);
             try
             {
-                await engine._time.DelayPreciseAsync(fly.AccelerationTime, ct).ConfigureAwait(false);
-                var values = await engine._instrument.Counter.AcquireLineAsync(fly.Bins, fly.Dwell, ct).ConfigureAwait(false);
+                // The counter is triggered when the stage reaches constant speed, not when this task wakes up.
+                var values = await engine._instrument.Counter.AcquireLineAsync(fly.Bins, fly.Dwell, trigger, ct).ConfigureAwait(false);
                 Emit(fly.Plane, fly.Row, 0, values);
                 CompletedPixels += values.Length;
                 await move.ConfigureAwait(false);
