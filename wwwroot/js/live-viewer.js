@@ -176,10 +176,17 @@ class LiveViewer {
 
   fit() {
     if (!this.cols) return;
+    // Keep the physical aspect: each pixel is one step wide and one step high on the sample.
+    const step = (name) => {
+      const v = this.run.axes.find((a) => a.name === name)?.values ?? [];
+      return v.length > 1 ? Math.abs(v[v.length - 1] - v[0]) / (v.length - 1) : 1;
+    };
+    const width = this.cols * step('sample_x');
+    const height = this.rows * step('sample_y');
     const box = this.host.getBoundingClientRect();
-    const scale = Math.max(0.1, Math.min(box.width / this.cols, box.height / this.rows));
-    this.canvas.style.width = `${Math.floor(this.cols * scale)}px`;
-    this.canvas.style.height = `${Math.floor(this.rows * scale)}px`;
+    const scale = Math.max(1e-6, Math.min(box.width / width, box.height / height));
+    this.canvas.style.width = `${Math.floor(width * scale)}px`;
+    this.canvas.style.height = `${Math.floor(height * scale)}px`;
   }
 
   cursor(e) {

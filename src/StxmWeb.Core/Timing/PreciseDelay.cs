@@ -20,6 +20,25 @@ public static class PreciseDelay
     public static async Task DelayUntilAsync(this TimeProvider time, long deadline, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(time);
+        if (ReferenceEquals(time, TimeProvider.System))
+        {
+            // The system clock's timestamps are Stopwatch's. Long waits sleep on the precision timer until just before
+            // the deadline (its hand-over to the thread pool takes tens of microseconds); the rest is spent yielding.
+            var handOver = time.TimestampFrequency / 2000;
+            if (deadline - time.GetTimestamp() > 4 * handOver)
+            {
+                await PrecisionTimer.WaitUntilAsync(deadline - handOver, cancellationToken).ConfigureAwait(false);
+            }
+
+            while (time.GetTimestamp() < deadline)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await Task.Yield();
+            }
+
+            return;
+        }
+
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();

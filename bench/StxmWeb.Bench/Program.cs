@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using StxmWeb.Core.Engine;
+using StxmWeb.Core.Plans;
+using StxmWeb.Core.Scans;
+using StxmWeb.Nexus;
+using StxmWeb.Services;
+using StxmWeb.Simulation;
+using StxmWeb.Core.Documents;
+
+// Engine overhead: a simulated 100 x 100 sample image at 1 ms dwell, in real time, through the whole document path
+// (engine -> broadcaster -> NXstxm writer on disk). Overhead = wall time / (pixels x dwell + moves), where the moves
+// (and the line run-up/run-out) are priced by the plan's kinematics. Usage: StxmWeb.Bench [runs] [output.md]
+var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+var output = args.Length > 1 ? args[1] : null;
+var rows = new List<string>();
+var directory = Directory.CreateTempSubdirectory("stxmweb-bench-").FullName;
+
+foreach (var mode in new[] { AcquisitionMode.Line, AcquisitionMode.PointByPoint })
+{
+    var ratios = new List<double>();
+    double wallSeconds = 0, idealSeconds = 0, dwellSeconds = 0;
+    for (var run = 0; run < runs; run++)
+    {
+        var scope = new SimMicroscope(SimulationOptions.Standard(), TimeProvider.System);
+        var engine = new ScanEngine(scope, TimeProvider.System, NullLogger<ScanEngine>.Instance);
+        var kinematics = new PlanKinematics(scope.SampleX.Kinematics, scope.SampleY.Kinematics, scope.Energy.Kinematics);
+        var request = new SampleImageRequest(new AxisRegion(0, 40, 100), new AxisRegion(0, 40, 100), 1.0, 285, mode);
+        var start = scope.Positioners.ToDictionary(p => p.Name, p => p.Status.Position);
+        var ideal = SampleImagePlan.Estimate(SampleImagePlan.Build(request, kinematics), kinematics, start);
+        var (path, number) = DataFileNaming.Reserve(directory, "B", DateOnly.FromDateTime(DateTime.Now));
+        var id = Guid.NewGuid();
+        var runStart = new RunStart(id, number, request, DateTimeOffset.UtcNow, "bench", path);
+        var descriptor = new Descriptor(id, "counter0", "counts", [1, 100, 100],
+            [new Axis("energy", "eV", [285.0]), new Axis("sample_y", "µm", request.Y.Setpoints()), new Axis("sample_x", "µm", request.X.Setpoints())],
+            [285.0], 1.0, ideal);
+        await using var documents = new DocumentBroadcaster([new NxstxmWriter(NullLogger<NxstxmWriter>.Instance)], NullLogger<DocumentBroadcaster>.Instance);
+
+        var clock = Stopwatch.StartNew();
+        var stop = await engine.RunAsync(runStart, descriptor, SampleImagePlan.Build(request, kinematics), kinematics, documents);
+        clock.Stop();
+        await documents.DrainAsync();
+        if (stop.Status != ExitStatus.Success)
+        {
+            throw new InvalidOperationException($"The run ended {stop.Status}: {stop.Reason}");
+        }
+
+        ratios.Add(clock.Elapsed / ideal);
+        wallSeconds += clock.Elapsed.TotalSeconds;
+        idealSeconds += ideal.TotalSeconds;
+        dwellSeconds += request.PixelCount * request.DwellMs / 1000;
+        Console.WriteLine(FormattableString.Invariant($"{mode,-12} run {run + 1}: wall {clock.Elapsed.TotalSeconds:F3} s, ideal {ideal.TotalSeconds:F3} s, ratio {clock.Elapsed / ideal:F4}"));
+    }
+
+    ratios.Sort();
+    rows.Add(FormattableString.Invariant(
+        $"| {mode} | 100 x 100 | 1 ms | {dwellSeconds / runs:F2} | {idealSeconds / runs:F3} | {wallSeconds / runs:F3} | {ratios[ratios.Count / 2]:F4} | {ratios[^1]:F4} | {(ratios[ratios.Count / 2] <= 1.02 ? "met" : "missed")} |"));
+}
+
+Directory.Delete(directory, recursive: true);
+var cpu = File.Exists("/proc/cpuinfo")
+    ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
+    : "?";
+var report = new StringBuilder()
+    .AppendLine("# Engine overhead: simulated 100 x 100 sample image at 1 ms dwell")
+    .AppendLine()
+    .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
+    .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}")
+    .AppendLine(CultureInfo.InvariantCulture, $"- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- {runs} bench/results/engine-overhead.md`")
+    .AppendLine(CultureInfo.InvariantCulture, $"- Runs per mode: {runs}; the simulated microscope in real time (TimeProvider.System); documents go through the broadcaster to the NXstxm writer on disk.")
+    .AppendLine("- Ideal = pixels x dwell + moves, run-up/run-out and settle times as the plan prices them (same kinematics as the simulated stages). Target: ratio <= 1.02.")
+    .AppendLine(CultureInfo.InvariantCulture, $"- Peak working set of the process: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB")
+    .AppendLine()
+    .AppendLine("| mode | image | dwell | pixels x dwell (s) | ideal (s) | wall (s), mean | ratio, median | ratio, worst | target |")
+    .AppendLine("|---|---|---|---|---|---|---|---|---|");
+foreach (var row in rows)
+{
+    report.AppendLine(row);
+}
+
+Console.WriteLine();
+Console.WriteLine(report);
+if (output is not null)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+    await File.WriteAllTextAsync(output, report.ToString());
+}
