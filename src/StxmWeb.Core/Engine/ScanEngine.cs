@@ -279,7 +279,8 @@ public sealed partial class ScanEngine
     /// <summary>One run's interpretation of its plan: positions, pending points, progress and frames.</summary>
     private sealed class RunContext(ScanEngine engine, Guid runId, IDocumentSink sink, Descriptor descriptor, PlanKinematics kinematics)
     {
-        private readonly EstimateTracker _tracker = new(kinematics);
+        private readonly EstimateTracker _tracker = new(kinematics,
+            engine._instrument.Positioners.ToDictionary(p => p.Name, p => p.Status.Position, StringComparer.Ordinal));
         private readonly List<double> _pendingValues = [];
         private int _pendingPlane;
         private int _pendingRow;
