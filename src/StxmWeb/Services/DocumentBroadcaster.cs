@@ -41,7 +41,12 @@ public sealed partial class DocumentBroadcaster : IDocumentSink, IAsyncDisposabl
         var marks = _subscriptions.Select(s =>
         {
             var mark = new DrainMark();
-            s.Queue.Writer.TryWrite(mark);
+            if (!s.Queue.Writer.TryWrite(mark))
+            {
+                // The broadcaster is closed: its loops end after the documents already queued.
+                return s.Loop;
+            }
+
             return mark.Done.Task;
         });
         return Task.WhenAll(marks).WaitAsync(cancellationToken);
