@@ -28,8 +28,33 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     /// <summary>Raised after a run's file is final: its path and how the run ended.</summary>
     public event Action<RunStop, string>? FileClosed;
 
+    /// <summary>
+    /// Raised when the file of a run cannot be written (no space, read-only, I/O error): the run id and the reason. The
+    /// writer stops writing that run; what is already on disk stays readable.
+    /// </summary>
+    public event Action<Guid, string>? Faulted;
+
     /// <inheritdoc />
     public ValueTask ConsumeAsync(Document document, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Handle(document);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            var runId = document.RunId;
+            var path = _start?.FilePath ?? "the data file";
+            LogFaulted(_logger, path, ex);
+            Close();
+            _start = null;
+            Faulted?.Invoke(runId, $"Writing {path} failed: {ex.Message}");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Handle(Document document)
     {
         switch (document)
         {
@@ -47,8 +72,6 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
                 Finish(stop);
                 break;
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private void Open(Descriptor descriptor)
@@ -118,8 +141,17 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
 
         var status = stop.Status.ToString().ToLowerInvariant();
         var temporary = start.FilePath + ".final";
-        NxstxmLayout.Build(start, descriptor, _data, _ring, stop.Time, status, stop.Reason).Write(temporary, NxstxmLayout.WriteOptions);
-        File.Move(temporary, start.FilePath, overwrite: true);
+        try
+        {
+            NxstxmLayout.Build(start, descriptor, _data, _ring, stop.Time, status, stop.Reason).Write(temporary, NxstxmLayout.WriteOptions);
+            File.Move(temporary, start.FilePath, overwrite: true);
+        }
+        catch (IOException)
+        {
+            // The live file (every line, status "running") stays; only the final copy could not be made.
+            File.Delete(temporary);
+            throw;
+        }
         LogClosed(_logger, start.FilePath, status);
         _start = null;
         _descriptor = null;
@@ -141,6 +173,9 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "NXstxm file {Path} closed: {Status}")]
     private static partial void LogClosed(ILogger logger, string path, string status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Path} failed")]
+    private static partial void LogFaulted(ILogger logger, string path, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Frame {Sequence} at ({Plane},{Row},{Column}) lies outside the data; dropped from the file")]
     private static partial void LogOutOfRange(ILogger logger, int sequence, int plane, int row, int column);

@@ -70,6 +70,26 @@ public sealed class ScanEngineTests
     }
 
     [Fact]
+    public async Task Fail_EndsTheRunAsFailed_WithTheReasonGiven()
+    {
+        var engine = NewEngine();
+        var request = new SampleImageRequest(new AxisRegion(0, 10, 50), new AxisRegion(0, 10, 200), 1, 285);
+        _documents.OnFrame = frame =>
+        {
+            if (frame.Row == 2)
+            {
+                engine.Fail("Writing A.hdf5 failed: No space left on device");
+            }
+        };
+
+        var stop = await RunAsync(engine, request);
+
+        Assert.Equal(ExitStatus.Failed, stop.Status);
+        Assert.Equal("Writing A.hdf5 failed: No space left on device", stop.Reason);
+        Assert.False(engine.Fail("again"), "nothing runs any more");
+    }
+
+    [Fact]
     public async Task Pause_HoldsAtALineBoundary_AndResumeCompletesTheRun()
     {
         var engine = NewEngine();

@@ -67,6 +67,7 @@ public sealed partial class ScanEngine
     private CancellationTokenSource? _abort;
     private TaskCompletionSource? _resume;
     private string _abortReason = "";
+    private bool _failing;
     private EngineProgress _progress = EngineProgress.Idle;
 
     /// <summary>Creates an engine for <paramref name="instrument"/>.</summary>
@@ -118,6 +119,7 @@ public sealed partial class ScanEngine
             _state = EngineState.Running;
             _abort = abort;
             _abortReason = "";
+            _failing = false;
             _resume = null;
         }
 
@@ -134,7 +136,7 @@ public sealed partial class ScanEngine
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
-            status = ExitStatus.Aborted;
+            status = _failing ? ExitStatus.Failed : ExitStatus.Aborted;
             reason = _abortReason.Length > 0 ? _abortReason : "Aborted.";
             await StopAllMotionAsync().ConfigureAwait(false);
         }
@@ -203,7 +205,15 @@ public sealed partial class ScanEngine
     }
 
     /// <summary>Aborts the run: motion stops, the run closes as aborted with <paramref name="reason"/>. False when idle.</summary>
-    public bool Abort(string reason)
+    public bool Abort(string reason) => Stop(reason, failing: false);
+
+    /// <summary>
+    /// Ends the run because something outside the plan failed (the file cannot be written, say): motion stops and the
+    /// run closes as <see cref="ExitStatus.Failed"/> with <paramref name="reason"/>. False when idle.
+    /// </summary>
+    public bool Fail(string reason) => Stop(reason, failing: true);
+
+    private bool Stop(string reason, bool failing)
     {
         CancellationTokenSource? abort;
         lock (_gate)
@@ -215,6 +225,7 @@ public sealed partial class ScanEngine
 
             _state = EngineState.Aborting;
             _abortReason = reason;
+            _failing = failing;
             abort = _abort;
         }
 

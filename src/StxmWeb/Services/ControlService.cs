@@ -63,11 +63,13 @@ public sealed partial class ControlService : IAsyncDisposable
     private readonly ConcurrentDictionary<Guid, RunRecord> _runs = new();
     private readonly ConcurrentDictionary<string, Task> _moves = new(StringComparer.OrdinalIgnoreCase);
     private Task _current = Task.CompletedTask;
+    private readonly ConcurrentDictionary<Guid, string> _fileFaults = new();
+    private readonly NxstxmWriter? _writer;
     private Guid? _currentRunId;
     private EngineState _lastState;
 
     /// <summary>Creates the service.</summary>
-    public ControlService(IInstrument instrument, ScanEngine engine, DocumentBroadcaster documents, IOptions<InstrumentOptions> options, TimeProvider time, ILoggerFactory loggers)
+    public ControlService(IInstrument instrument, ScanEngine engine, DocumentBroadcaster documents, IOptions<InstrumentOptions> options, TimeProvider time, ILoggerFactory loggers, NxstxmWriter? writer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
@@ -78,6 +80,12 @@ public sealed partial class ControlService : IAsyncDisposable
         _time = time;
         _audit = loggers.CreateLogger("StxmWeb.Audit");
         _engine.ProgressChanged += OnProgress;
+        _writer = writer;
+        if (writer is not null)
+        {
+            writer.Faulted += OnFileFaulted;
+        }
+
         Limits = new InstrumentLimits(instrument.SampleX.Limits, instrument.SampleY.Limits, instrument.Energy.Limits,
             new Limits(_options.MinDwellMs, _options.MaxDwellMs), _options.MaxPointsPerAxis)
         {
@@ -156,6 +164,13 @@ public sealed partial class ControlService : IAsyncDisposable
                 return CommandResult.Busy($"The data directory {_options.DataDirectory} cannot be written: {ex.Message}");
             }
 
+            if (CheckFreeSpace(path, request!) is { } shortage)
+            {
+                File.Delete(path);
+                LogRefused(_audit, caller, "start scan", shortage);
+                return CommandResult.Busy(shortage);
+            }
+
             record = new RunRecord(Guid.NewGuid(), number, request!, path, caller.Name, now);
             _runs[record.Id] = record;
             _currentRunId = record.Id;
@@ -231,6 +246,10 @@ public sealed partial class ControlService : IAsyncDisposable
         _engine.Abort("The server is shutting down.");
         await _current.ConfigureAwait(false);
         _engine.ProgressChanged -= OnProgress;
+        if (_writer is not null)
+        {
+            _writer.Faulted -= OnFileFaulted;
+        }
     }
 
     private CommandResult Act(Caller caller, string action, bool done, string whyNot)
@@ -259,10 +278,20 @@ public sealed partial class ControlService : IAsyncDisposable
             [request.EnergyEv], request.DwellMs, estimate);
         var stop = await _engine.RunAsync(start, descriptor, plan, Kinematics, _documents).ConfigureAwait(false);
         await _documents.DrainAsync().ConfigureAwait(false);
+
+        // A file that could not be written fails the run even when every point was acquired: the user must know.
+        var state = stop.Status.ToString().ToLowerInvariant();
+        var reason = stop.Reason;
+        if (_fileFaults.TryRemove(record.Id, out var fault))
+        {
+            state = "failed";
+            reason = reason == fault || reason.Length == 0 ? fault : $"{reason} {fault}";
+        }
+
         _runs[record.Id] = _runs[record.Id] with
         {
-            State = stop.Status.ToString().ToLowerInvariant(),
-            Reason = stop.Reason,
+            State = state,
+            Reason = reason,
             EndTime = stop.Time,
             Progress = _engine.Progress,
         };
@@ -282,6 +311,39 @@ public sealed partial class ControlService : IAsyncDisposable
         }
 
         Changed?.Invoke();
+    }
+
+    /// <summary>
+    /// The file is laid out whole at the start (data and ring current, NaN-filled) and copied once at the end, so it needs
+    /// about twice its size free; refused before anything moves when the disk has less.
+    /// </summary>
+    private static string? CheckFreeSpace(string path, SampleImageRequest request)
+    {
+        const long Overhead = 256 * 1024;
+        var needed = (request.PixelCount * sizeof(double) * 2 + Overhead) * 2;
+        var directory = Path.GetDirectoryName(path)!;
+        long free;
+        try
+        {
+            free = new DriveInfo(directory).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return $"The free space of {directory} cannot be read: {ex.Message}";
+        }
+
+        return free >= needed
+            ? null
+            : FormattableString.Invariant($"The data directory {directory} has {free / 1e6:F1} MB free; this scan needs about {needed / 1e6:F1} MB.");
+    }
+
+    private void OnFileFaulted(Guid runId, string reason)
+    {
+        _fileFaults[runId] = reason;
+        if (_currentRunId == runId)
+        {
+            _engine.Fail(reason);
+        }
     }
 
     private Dictionary<string, double> CurrentPositions() =>
