@@ -1,0 +1,141 @@
+using StxmWeb.ChannelAccess.Protocol;
+
+namespace StxmWeb.ChannelAccess.Server;
+
+/// <summary>
+/// A process variable served over Channel Access: its native type and length, current value with metadata, access,
+/// and what a put does. Thread-safe; <see cref="Changed"/> tells the server which monitor events to post.
+/// </summary>
+public sealed class ProcessVariable
+{
+    private readonly Lock _gate = new();
+    private DbrValue _value;
+
+    /// <summary>Creates a PV with an initial value (its base and length are the native type and count).</summary>
+    public ProcessVariable(string name, DbrValue initial, bool writable = true, int? maxCount = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(initial);
+        Name = name;
+        _value = initial with { Timestamp = initial.Timestamp == Dbr.Epoch ? DateTimeOffset.UtcNow : initial.Timestamp };
+        Writable = writable;
+        MaxCount = maxCount ?? initial.Count;
+    }
+
+    /// <summary>The PV name.</summary>
+    public string Name { get; }
+
+    /// <summary>Native base type.</summary>
+    public DbrBase NativeType => Value.Base;
+
+    /// <summary>Native (largest) element count.</summary>
+    public int MaxCount { get; }
+
+    /// <summary>Whether clients may write.</summary>
+    public bool Writable { get; }
+
+    /// <summary>
+    /// What a put does; completes when the action is done (a WRITE_NOTIFY is answered then). Null: the value is stored.
+    /// Throwing fails the put with the exception's message.
+    /// </summary>
+    public Func<DbrValue, CancellationToken, Task>? OnPut { get; init; }
+
+    /// <summary>Raised after the value or its alarm changed, with the events that happened.</summary>
+    public event Action<ProcessVariable, MonitorMask>? Changed;
+
+    /// <summary>The current value and metadata.</summary>
+    public DbrValue Value
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _value;
+            }
+        }
+    }
+
+    /// <summary>Replaces the value (already of the native type), time-stamps it and posts the events it makes.</summary>
+    public void Update(DbrValue value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Base != NativeType)
+        {
+            throw new ArgumentException($"{Name} holds {NativeType}; got {value.Base}", nameof(value));
+        }
+
+        MonitorMask events;
+        lock (_gate)
+        {
+            var old = _value;
+            _value = value with { Timestamp = DateTimeOffset.UtcNow };
+            events = MonitorMask.None;
+            if (!ValuesEqual(old.Values, value.Values))
+            {
+                events |= MonitorMask.Value | MonitorMask.Log;
+            }
+
+            if (old.Status != value.Status || old.Severity != value.Severity)
+            {
+                events |= MonitorMask.Alarm;
+            }
+
+            if (old.Units != value.Units || old.Precision != value.Precision || !old.Limits.SequenceEqual(value.Limits)
+                || !old.EnumStrings.SequenceEqual(value.EnumStrings))
+            {
+                events |= MonitorMask.Property;
+            }
+        }
+
+        if (events != MonitorMask.None)
+        {
+            Changed?.Invoke(this, events);
+        }
+    }
+
+    /// <summary>Sets the value elements, keeping the metadata.</summary>
+    public void Set(Array values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Update(Value with { Values = values });
+    }
+
+    /// <summary>Carries out a put of a value already converted to the native type.</summary>
+    public Task PutAsync(DbrValue value, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (OnPut is { } onPut)
+        {
+            return onPut(value, cancellationToken);
+        }
+
+        var current = Value;
+        Update(current with { Values = value.Values.Length > MaxCount ? Truncate(value.Values, MaxCount) : value.Values });
+        return Task.CompletedTask;
+    }
+
+    private static Array Truncate(Array values, int count)
+    {
+        var result = Array.CreateInstance(values.GetType().GetElementType()!, count);
+        Array.Copy(values, result, count);
+        return result;
+    }
+
+    private static bool ValuesEqual(Array a, Array b)
+    {
+        if (a.Length != b.Length || a.GetType() != b.GetType())
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (!Equals(a.GetValue(i), b.GetValue(i)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

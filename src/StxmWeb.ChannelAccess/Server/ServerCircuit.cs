@@ -1,0 +1,477 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using StxmWeb.ChannelAccess.Protocol;
+
+namespace StxmWeb.ChannelAccess.Server;
+
+/// <summary>
+/// One client's TCP circuit: reads requests, answers them, and sends subscription updates. Outgoing messages wait in
+/// one queue and are written in batches; a subscription with an update already queued is not queued again, and the
+/// latest value is encoded when it is sent ("at least one, the most recent, update per subscription").
+/// </summary>
+#pragma warning disable CA1001 // _closed is disposed when RunAsync ends, which owns the circuit's lifetime.
+internal sealed partial class ServerCircuit
+#pragma warning restore CA1001
+{
+    private readonly CaServer _server;
+    private readonly Socket _socket;
+    private readonly ILogger _logger;
+    private readonly Channel<object> _outbound = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<uint, OpenChannel> _channels = [];
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _closed = new();
+    private uint _nextSid = 1;
+    private volatile bool _eventsOff;
+
+    public ServerCircuit(CaServer server, Socket socket, ILogger logger)
+    {
+        _server = server;
+        _socket = socket;
+        _logger = logger;
+    }
+
+    public string ClientName { get; private set; } = "";
+
+    public string HostName { get; private set; } = "";
+
+    public void Close() => _closed.Cancel();
+
+    public async Task RunAsync(CancellationToken serverStopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, _closed.Token);
+        var token = linked.Token;
+        await using var stream = new NetworkStream(_socket, ownsSocket: true);
+        var writer = WriteLoopAsync(stream, token);
+        Send(new VersionResponse());
+        try
+        {
+            await ReadLoopAsync(PipeReader.Create(stream), token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away or the server is stopping.
+        }
+        finally
+        {
+            await _closed.CancelAsync().ConfigureAwait(false);
+            _outbound.Writer.TryComplete();
+            lock (_gate)
+            {
+                foreach (var channel in _channels.Values)
+                {
+                    channel.Dispose();
+                }
+
+                _channels.Clear();
+            }
+
+            await writer.ConfigureAwait(false);
+            _closed.Dispose();
+        }
+    }
+
+    private async Task ReadLoopAsync(PipeReader reader, CancellationToken token)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(token).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            while (true)
+            {
+                var status = Framing.TryRead(buffer, out var message, out var consumed, out var error);
+                if (status == OperationStatus.NeedMoreData)
+                {
+                    break;
+                }
+
+                if (status == OperationStatus.InvalidData)
+                {
+                    // Framing is lost: the circuit cannot go on (rsrv closes it too).
+                    LogDropped(_logger, ClientName, HostName, error ?? "invalid data");
+                    return;
+                }
+
+                buffer = buffer.Slice(consumed);
+                Handle(message);
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Handle(RawMessage message)
+    {
+        Command command;
+        try
+        {
+            command = Commands.Decode(message, Role.Client);
+        }
+        catch (RemoteProtocolException ex)
+        {
+            Send(new ErrorResponse(0xFFFFFFFF, EcaStatus.Internal, message.Header, ex.Message));
+            return;
+        }
+
+        switch (command)
+        {
+            case VersionRequest or ReadSyncRequest:
+                break;
+            case ClientNameRequest client:
+                ClientName = client.Name;
+                break;
+            case HostNameRequest host:
+                HostName = host.Name;
+                break;
+            case CreateChanRequest create:
+                CreateChannel(create);
+                break;
+            case ReadNotifyRequest read:
+                Read(read, message.Header);
+                break;
+            case WriteRequest write:
+                _ = PutAsync(write.DataType, write.Count, write.Sid, write.Ioid, write.Data, notify: false, message.Header);
+                break;
+            case WriteNotifyRequest write:
+                _ = PutAsync(write.DataType, write.Count, write.Sid, write.Ioid, write.Data, notify: true, message.Header);
+                break;
+            case EventAddRequest add:
+                Subscribe(add, message.Header);
+                break;
+            case EventCancelRequest cancel:
+                Unsubscribe(cancel);
+                break;
+            case ClearChannelRequest clear:
+                ClearChannel(clear);
+                break;
+            case EchoRequest:
+                Send(new EchoResponse());
+                break;
+            case EventsOffRequest:
+                _eventsOff = true;
+                break;
+            case EventsOnRequest:
+                _eventsOff = false;
+                ResendHeldUpdates();
+                break;
+            default:
+                Send(new ErrorResponse(0xFFFFFFFF, EcaStatus.Internal, message.Header, $"{command.Id} is not served"));
+                break;
+        }
+    }
+
+    private void CreateChannel(CreateChanRequest create)
+    {
+        var pv = _server.Find(create.Name);
+        if (pv is null)
+        {
+            Send(new CreateChFailResponse(create.Cid));
+            return;
+        }
+
+        uint sid;
+        lock (_gate)
+        {
+            sid = _nextSid++;
+            _channels[sid] = new OpenChannel(create.Cid, pv);
+        }
+
+        // ACCESS_RIGHTS must come before the reply, or libca sees no access (CA_PROTOCOL.md section 3).
+        Send(new AccessRightsResponse(create.Cid, AccessRights.Read | (pv.Writable ? AccessRights.Write : AccessRights.None)));
+        Send(new CreateChanResponse((ushort)pv.NativeType, (uint)pv.MaxCount, create.Cid, sid));
+    }
+
+    private void Read(ReadNotifyRequest read, MessageHeader header)
+    {
+        var channel = FindChannel(read.Sid);
+        if (channel is null || !Dbr.IsValueType(read.DataType))
+        {
+            Send(new ErrorResponse(channel?.Cid ?? 0xFFFFFFFF, channel is null ? EcaStatus.BadMonitorId : EcaStatus.BadType, header,
+                channel is null ? $"no channel {read.Sid} on this circuit" : $"DBR type {read.DataType} cannot be read"));
+            return;
+        }
+
+        var (status, count, data) = Encode(channel.Pv, read.DataType, read.Count);
+        Send(new ReadNotifyResponse(read.DataType, count, status, read.Ioid, data));
+    }
+
+    private async Task PutAsync(ushort type, uint count, uint sid, uint ioid, ReadOnlyMemory<byte> data, bool notify, MessageHeader header)
+    {
+        var channel = FindChannel(sid);
+        uint status;
+        if (channel is null)
+        {
+            Send(new ErrorResponse(0xFFFFFFFF, EcaStatus.BadMonitorId, header, $"no channel {sid} on this circuit"));
+            return;
+        }
+
+        if (!channel.Pv.Writable)
+        {
+            status = EcaStatus.NoWriteAccess;
+        }
+        else if (!Dbr.IsValueType(type) || count > (uint)channel.Pv.MaxCount)
+        {
+            status = Dbr.IsValueType(type) ? EcaStatus.BadCount : EcaStatus.BadType;
+        }
+        else
+        {
+            var value = Dbr.Decode(type, (int)count, data.Span) with { EnumStrings = channel.Pv.Value.EnumStrings };
+            if (!DbrConvert.TryConvert(value, channel.Pv.NativeType, out var native, out var reason))
+            {
+                status = EcaStatus.BadString;
+                LogPutRefused(_logger, channel.Pv.Name, reason ?? "");
+            }
+            else
+            {
+                try
+                {
+                    await channel.Pv.PutAsync(native, _closed.Token).ConfigureAwait(false);
+                    status = EcaStatus.Normal;
+                }
+#pragma warning disable CA1031 // A failing put handler is reported to the client as ECA_PUTFAIL; the circuit goes on.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    LogPutRefused(_logger, channel.Pv.Name, ex.Message);
+                    status = EcaStatus.PutFail;
+                }
+            }
+        }
+
+        if (notify)
+        {
+            Send(new WriteNotifyResponse(type, count, status, ioid));
+        }
+        else if (status != EcaStatus.Normal)
+        {
+            Send(new ErrorResponse(channel.Cid, status, header, $"put to {channel.Pv.Name} failed"));
+        }
+    }
+
+    private void Subscribe(EventAddRequest add, MessageHeader header)
+    {
+        var channel = FindChannel(add.Sid);
+        if (channel is null || !Dbr.IsValueType(add.DataType))
+        {
+            Send(new ErrorResponse(channel?.Cid ?? 0xFFFFFFFF, channel is null ? EcaStatus.BadMonitorId : EcaStatus.BadType, header, "cannot subscribe"));
+            return;
+        }
+
+        var subscription = new Subscription(this, channel.Pv, add.DataType, add.Count, add.SubscriptionId, add.Mask == MonitorMask.None ? MonitorMask.Value | MonitorMask.Alarm : add.Mask);
+        lock (_gate)
+        {
+            channel.Subscriptions[add.SubscriptionId] = subscription;
+        }
+
+        // The first update is unconditional.
+        subscription.Post(force: true);
+    }
+
+    private void Unsubscribe(EventCancelRequest cancel)
+    {
+        var channel = FindChannel(cancel.Sid);
+        Subscription? subscription = null;
+        lock (_gate)
+        {
+            channel?.Subscriptions.Remove(cancel.SubscriptionId, out subscription);
+        }
+
+        subscription?.Dispose();
+        Send(new EventCancelResponse(cancel.DataType, cancel.Count, cancel.Sid, cancel.SubscriptionId));
+    }
+
+    private void ClearChannel(ClearChannelRequest clear)
+    {
+        OpenChannel? channel;
+        lock (_gate)
+        {
+            _channels.Remove(clear.Sid, out channel);
+        }
+
+        channel?.Dispose();
+        Send(new ClearChannelResponse(clear.Sid, clear.Cid));
+    }
+
+    private void ResendHeldUpdates()
+    {
+        lock (_gate)
+        {
+            foreach (var subscription in _channels.Values.SelectMany(c => c.Subscriptions.Values))
+            {
+                subscription.Release();
+            }
+        }
+    }
+
+    private OpenChannel? FindChannel(uint sid)
+    {
+        lock (_gate)
+        {
+            return _channels.GetValueOrDefault(sid);
+        }
+    }
+
+    /// <summary>The PV's value as <paramref name="type"/>: count 0 means the current length (CA 4.13).</summary>
+    private static (uint Status, uint Count, byte[] Data) Encode(ProcessVariable pv, ushort type, uint requested)
+    {
+        var value = pv.Value;
+        var count = requested == 0 ? value.Count : (int)Math.Min(requested, (uint)pv.MaxCount);
+        if (!DbrConvert.TryConvert(value, Dbr.Base(type), out var converted, out _))
+        {
+            return (EcaStatus.NoConvert, (uint)count, new byte[Dbr.Size(type, count)]);
+        }
+
+        if (converted.Count != count)
+        {
+            var values = Array.CreateInstance(converted.Values.GetType().GetElementType()!, count);
+            Array.Copy(converted.Values, values, Math.Min(count, converted.Count));
+            if (values is string[] strings)
+            {
+                for (var i = converted.Count; i < count; i++)
+                {
+                    strings[i] = "";
+                }
+            }
+
+            converted = converted with { Values = values };
+        }
+
+        return (EcaStatus.Normal, (uint)count, Dbr.Encode(type, converted));
+    }
+
+    private void Send(object item) => _outbound.Writer.TryWrite(item);
+
+    private async Task WriteLoopAsync(NetworkStream stream, CancellationToken token)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        var reader = _outbound.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                buffer.ResetWrittenCount();
+
+                // Batch everything queued into one write: fewer, larger sends.
+                while (buffer.WrittenCount < 1024 * 1024 && reader.TryRead(out var item))
+                {
+                    switch (item)
+                    {
+                        case Command command:
+                            command.Write(buffer);
+                            break;
+                        case Subscription subscription when !_eventsOff:
+                            subscription.WriteUpdate(buffer);
+                            break;
+                    }
+                }
+
+                if (buffer.WrittenCount > 0)
+                {
+                    await stream.WriteAsync(buffer.WrittenMemory, token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            _closed.Cancel();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit of {Client}@{Host} closed: {Reason}")]
+    private static partial void LogDropped(ILogger logger, string client, string host, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Put to {Pv} refused: {Reason}")]
+    private static partial void LogPutRefused(ILogger logger, string pv, string reason);
+
+    private sealed class OpenChannel(uint cid, ProcessVariable pv) : IDisposable
+    {
+        public uint Cid { get; } = cid;
+
+        public ProcessVariable Pv { get; } = pv;
+
+        public Dictionary<uint, Subscription> Subscriptions { get; } = [];
+
+        public void Dispose()
+        {
+            foreach (var subscription in Subscriptions.Values)
+            {
+                subscription.Dispose();
+            }
+
+            Subscriptions.Clear();
+        }
+    }
+
+    /// <summary>A monitor: queued at most once; encodes the PV's latest value when its turn to be sent comes.</summary>
+    private sealed class Subscription : IDisposable
+    {
+        private readonly ServerCircuit _circuit;
+        private readonly ProcessVariable _pv;
+        private readonly ushort _type;
+        private readonly uint _count;
+        private readonly uint _id;
+        private readonly MonitorMask _mask;
+        private int _queued;
+        private int _held;
+
+        public Subscription(ServerCircuit circuit, ProcessVariable pv, ushort type, uint count, uint id, MonitorMask mask)
+        {
+            _circuit = circuit;
+            _pv = pv;
+            _type = type;
+            _count = count;
+            _id = id;
+            _mask = mask;
+            pv.Changed += OnChanged;
+        }
+
+        public void Post(bool force = false)
+        {
+            if (force || Interlocked.Exchange(ref _queued, 1) == 0)
+            {
+                Volatile.Write(ref _queued, 1);
+                _circuit.Send(this);
+            }
+        }
+
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _held, 0) == 1)
+            {
+                Volatile.Write(ref _queued, 0);
+                Post();
+            }
+        }
+
+        public void WriteUpdate(IBufferWriter<byte> writer)
+        {
+            Volatile.Write(ref _queued, 0);
+            var (status, count, data) = Encode(_pv, _type, _count);
+            new EventAddResponse(_type, count, status, _id, data).Write(writer);
+        }
+
+        public void Dispose() => _pv.Changed -= OnChanged;
+
+        private void OnChanged(ProcessVariable pv, MonitorMask events)
+        {
+            if ((events & _mask) == MonitorMask.None)
+            {
+                return;
+            }
+
+            if (_circuit._eventsOff)
+            {
+                Volatile.Write(ref _held, 1);
+                return;
+            }
+
+            Post();
+        }
+    }
+}
