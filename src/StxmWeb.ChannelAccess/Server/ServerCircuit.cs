@@ -12,7 +12,7 @@ namespace StxmWeb.ChannelAccess.Server;
 /// one queue and are written in batches; a subscription with an update already queued is not queued again, and the
 /// latest value is encoded when it is sent ("at least one, the most recent, update per subscription").
 /// </summary>
-#pragma warning disable CA1001 // _closed is disposed when RunAsync ends, which owns the circuit's lifetime.
+#pragma warning disable CA1001 // _closed outlives RunAsync on purpose (late Close() calls and puts in flight); it holds no unmanaged resource.
 internal sealed partial class ServerCircuit
 #pragma warning restore CA1001
 {
@@ -69,7 +69,8 @@ internal sealed partial class ServerCircuit
             }
 
             await writer.ConfigureAwait(false);
-            _closed.Dispose();
+
+            // _closed is not disposed: Close() and puts still in flight may use it after the circuit ended.
         }
     }
 
