@@ -117,10 +117,12 @@ public sealed class EpicsClientsAgainstOurServerTests : IAsyncLifetime
         }, TestContext.Current.CancellationToken);
 
         await WaitForAsync(() => lines.Count >= 1, lines);
+        Assert.EndsWith(" 285.2", lines[0].TrimEnd(), StringComparison.Ordinal);
         foreach (var e in new[] { 300.0, 310.0, 320.0 })
         {
             _energy.Set(new[] { e });
-            await WaitForAsync(() => lines.Any(l => l.Contains(e.ToString("F0", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)), lines);
+            // Match the value at the end of the line (the time stamp may contain the same digits).
+            await WaitForAsync(() => lines.Any(l => l.TrimEnd().EndsWith(" " + e.ToString("F0", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)), lines);
         }
 
         monitor.Kill();
