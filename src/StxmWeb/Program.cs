@@ -28,8 +28,9 @@ try
     builder.Services.AddHealthChecks();
     app = builder.Build();
 
-    // Resolve the options now: a bad value stops start-up here, with one message naming the key.
+    // Resolve the options and the instrument now: a bad value or an unreachable IOC stops start-up here, with one message.
     _ = app.Services.GetRequiredService<IOptions<InstrumentOptions>>().Value;
+    _ = app.Services.GetRequiredService<StxmWeb.Core.Devices.IInstrument>();
 }
 catch (OptionsValidationException ex)
 {
@@ -40,6 +41,11 @@ catch (OptionsValidationException ex)
     }
 
     return 2;
+}
+catch (Exception ex) when (ex is StxmWeb.ChannelAccess.Client.CaTimeoutException or StxmWeb.ChannelAccess.Client.CaException)
+{
+    await Console.Error.WriteLineAsync($"StxmWeb cannot start, the EPICS backend cannot reach its IOC: {ex.Message}");
+    return 3;
 }
 
 app.UseExceptionHandler();

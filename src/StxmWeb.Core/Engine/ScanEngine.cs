@@ -234,22 +234,19 @@ public sealed partial class ScanEngine
         return true;
     }
 
-    private async Task StopAllMotionAsync()
+    private Task StopAllMotionAsync() => Task.WhenAll(_instrument.Positioners.Select(async positioner =>
     {
-        foreach (var positioner in _instrument.Positioners)
+        try
         {
-            try
-            {
-                await positioner.StopAsync().ConfigureAwait(false);
-            }
-#pragma warning disable CA1031 // Stopping is best effort while closing a failed run; each failure is logged.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogStopFailed(_logger, positioner.Name, ex);
-            }
+            await positioner.StopAsync().ConfigureAwait(false);
         }
-    }
+#pragma warning disable CA1031 // Stopping is best effort while closing a failed run; each failure is logged.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogStopFailed(_logger, positioner.Name, ex);
+        }
+    }));
 
     private void SetProgress(EngineProgress progress)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using StxmWeb.ChannelAccess.Protocol;
 using StxmWeb.ChannelAccess.Server;
 using StxmWeb.Core.Focus;
+using StxmWeb.Epics;
 
 namespace StxmWeb.Simulation.Ioc;
 
@@ -15,24 +16,11 @@ namespace StxmWeb.Simulation.Ioc;
 /// </summary>
 public sealed partial class SimIoc : IAsyncDisposable
 {
-    /// <summary>CLS 10ID-1 motor record names of the simulated positioners.</summary>
-    public static readonly IReadOnlyDictionary<string, string> MotorNames = new Dictionary<string, string>
-    {
-        ["SampleFineX"] = "IOC:m100",
-        ["SampleFineY"] = "IOC:m101",
-        ["OsaX"] = "IOC:m104",
-        ["OsaY"] = "IOC:m105",
-        ["ZonePlateZ"] = "IOC:m111C",
-        ["CoarseX"] = "IOC:m112",
-        ["CoarseY"] = "IOC:m113",
-        ["DetectorX"] = "IOC:m114",
-        ["DetectorY"] = "IOC:m115",
-        ["Energy"] = "BL1610-I10:ENERGY",
-        ["EpuPolarization"] = "BL1610-I10:epuPolarization",
-    };
+    /// <summary>CLS 10ID-1 motor record names of the simulated positioners (the EPICS backend's defaults).</summary>
+    public static IReadOnlyDictionary<string, string> MotorNames => Cls10Id1.MotorRecords;
 
     /// <summary>Prefix of the counter PVs.</summary>
-    public const string CounterPrefix = "uhvCI:counter";
+    public const string CounterPrefix = Cls10Id1.CounterPrefix;
 
     private readonly SimMicroscope _scope;
     private readonly List<MotorRecord> _motors = [];
@@ -62,7 +50,7 @@ public sealed partial class SimIoc : IAsyncDisposable
             }
         }
 
-        _ringCurrent = new ProcessVariable("PCT1402-01:mA:fbk", DbrValue.Of(scope.RingCurrent) with { Units = "mA", Precision = 2 }, writable: false);
+        _ringCurrent = new ProcessVariable(Cls10Id1.RingCurrent, DbrValue.Of(scope.RingCurrent) with { Units = "mA", Precision = 2 }, writable: false);
         _focalLength = new ProcessVariable("BL1610-I10:ENERGY:uhv:zp:FL", DbrValue.Of(FocalLength()) with { Units = "um", Precision = 2 }, writable: false);
         _dwell = new ProcessVariable($"{CounterPrefix}:Dwell", DbrValue.Of(1.0) with { Units = "ms", Precision = 3, Limits = DwellLimits() });
         int[] points = [100];

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using StxmWeb.Core.Devices;
 using StxmWeb.Core.Documents;
 using StxmWeb.Core.Engine;
+using StxmWeb.Epics;
 using StxmWeb.Live;
 using StxmWeb.Nexus;
 using StxmWeb.Options;
@@ -57,6 +58,12 @@ public static class StxmServiceExtensions
         services.AddSingleton<IInstrument>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<InstrumentOptions>>().Value;
+            if (options.IsEpics)
+            {
+                // Connecting is part of starting: a missing IOC stops start-up with the PV that did not answer.
+                return EpicsInstrument.ConnectAsync(options.Epics, TimeProvider.System).GetAwaiter().GetResult();
+            }
+
             var simulation = new SimulationOptions
             {
                 ZonePlate = options.ZonePlate.ToZonePlate(),
@@ -72,6 +79,19 @@ public static class StxmServiceExtensions
             [sp.GetRequiredService<NxstxmWriter>(), sp.GetRequiredService<LiveBroadcaster>()],
             sp.GetRequiredService<ILogger<DocumentBroadcaster>>()));
         services.AddSingleton<ControlService>();
+        services.AddHostedService<InstrumentStartup>();
         return services;
+    }
+
+    /// <summary>Connects the instrument while the host starts, so that an unreachable IOC fails start-up, not the first scan.</summary>
+    private sealed class InstrumentStartup(IServiceProvider services) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = services.GetRequiredService<IInstrument>();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

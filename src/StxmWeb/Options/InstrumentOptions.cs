@@ -42,6 +42,12 @@ public sealed class InstrumentOptions
     /// <summary>The OSA in use.</summary>
     public OsaOptions Osa { get; set; } = new();
 
+    /// <summary>The EPICS backend: where the IOCs are and which PVs to use.</summary>
+    public StxmWeb.Epics.EpicsOptions Epics { get; set; } = new();
+
+    /// <summary>Whether the backend is the EPICS one.</summary>
+    public bool IsEpics => string.Equals(Backend, "Epics", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Positioners of the simulated microscope, in panel order.</summary>
     public List<SimPositionerOptions> Positioners { get; set; } = [];
 
@@ -90,7 +96,7 @@ public sealed class OsaOptions
 /// </summary>
 public sealed class InstrumentOptionsValidator : IValidateOptions<InstrumentOptions>
 {
-    private static readonly string[] Backends = ["Simulated"];
+    private static readonly string[] Backends = ["Simulated", "Epics"];
     private static readonly string[] RequiredPositioners = ["SampleFineX", "SampleFineY", "Energy", "ZonePlateZ"];
 
     /// <inheritdoc />
@@ -184,6 +190,21 @@ public sealed class InstrumentOptionsValidator : IValidateOptions<InstrumentOpti
         if (duplicate is not null)
         {
             Fail("Positioners", $"the name {duplicate.Key} is used twice.");
+        }
+
+        if (options.IsEpics)
+        {
+            if (options.TimeScale != 1)
+            {
+                Fail("TimeScale", "must be 1 with the Epics backend (real hardware runs in real time).");
+            }
+
+            if (!(options.Epics.TimeoutSeconds > 0))
+            {
+                Fail("Epics:TimeoutSeconds", $"must be positive; got {Format(options.Epics.TimeoutSeconds)}.");
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
 
         foreach (var required in RequiredPositioners)
