@@ -14,6 +14,12 @@ using StxmWeb.Core.Documents;
 // Engine overhead: a simulated 100 x 100 sample image at 1 ms dwell, in real time, through the whole document path
 // (engine -> broadcaster -> NXstxm writer on disk). Overhead = wall time / (pixels x dwell + moves), where the moves
 // (and the line run-up/run-out) are priced by the plan's kinematics. Usage: StxmWeb.Bench [runs] [output.md]
+// Channel Access: StxmWeb.Bench ca [output.md] (see CaBench).
+if (args.Length > 0 && args[0] == "ca")
+{
+    return await StxmWeb.Bench.CaBench.RunAsync(args.Skip(1).ToArray());
+}
+
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
 var output = args.Length > 1 ? args[1] : null;
 var rows = new List<string>();
@@ -88,3 +94,5 @@ if (output is not null)
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
     await File.WriteAllTextAsync(output, report.ToString());
 }
+
+return 0;

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging.Abstractions;
+using StxmWeb.ChannelAccess.Client;
+using StxmWeb.ChannelAccess.Protocol;
+using StxmWeb.ChannelAccess.Server;
+
+namespace StxmWeb.Bench;
+
+/// <summary>
+/// Channel Access, side by side in one run on one machine: EPICS's catime against softIoc (RSRV) and against StxmWeb's
+/// server, and the get round trip of StxmWeb's client and of libca (pyepics), both against softIoc.
+/// Usage: StxmWeb.Bench ca [output.md]. Needs EPICS Base built into artifacts/epics-base (the tests build it) and
+/// python3-pyepics.
+/// </summary>
+internal static partial class CaBench
+{
+    private const int Channels = 1000;
+    private const int RoundTrips = 2000;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var output = args.Length > 0 ? args[0] : null;
+        var root = Root();
+        var bin = Path.Combine(root, "artifacts", "epics-base", "bin", "linux-x86_64");
+        if (!File.Exists(Path.Combine(bin, "catime")))
+        {
+            await Console.Error.WriteLineAsync($"EPICS Base is not built in {bin}: run tests/run (or ../shared/tools/epics-base/build.sh artifacts/epics-base) first.");
+            return 2;
+        }
+
+        var folder = Directory.CreateTempSubdirectory("stxmweb-cabench-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "b.db"), "record(ao, \"B:AO\") { field(VAL, \"1.5\") }\n");
+        var iocPort = FreePort();
+        var ioc = Start(Path.Combine(bin, "softIoc"), iocPort, folder, "-S", "-d", "b.db");
+        await Task.Delay(1000);
+
+        var pv = new ProcessVariable("B:AO", DbrValue.Of(1.5));
+        await using var server = new CaServer([pv], NullLogger<CaServer>.Instance);
+        await server.StartAsync(IPAddress.Loopback);
+
+        var rows = new StringBuilder();
+        try
+        {
+            var rsrv = await CatimeAsync(bin, iocPort);
+            var ours = await CatimeAsync(bin, server.Port);
+            foreach (var (label, key) in new[]
+            {
+                ("connect 1000 channels, per channel", "connect"),
+                ("DBR_DOUBLE async put, per op", "put"),
+                ("DBR_DOUBLE async get, per op", "get"),
+                ("DBR_DOUBLE synchronous get, per op", "sync"),
+                ("get latency, mean", "latency"),
+            })
+            {
+                rows.AppendLine(CultureInfo.InvariantCulture, $"| catime: {label} | {rsrv[key]:F3} µs | {ours[key]:F3} µs | {(ours[key] <= rsrv[key] * 1.05 ? "met" : "missed")} |");
+            }
+
+            var (ourP50, ourP95) = await OurClientRoundTripAsync(iocPort);
+            var (libP50, libP95) = await PyepicsRoundTripAsync(iocPort);
+            var clientRows = new StringBuilder()
+                .AppendLine(CultureInfo.InvariantCulture, $"| get round trip p50 | {libP50:F1} µs | {ourP50:F1} µs | {(ourP50 <= libP50 * 1.05 ? "met" : "missed")} |")
+                .AppendLine(CultureInfo.InvariantCulture, $"| get round trip p95 | {libP95:F1} µs | {ourP95:F1} µs | {(ourP95 <= libP95 * 1.05 ? "met" : "missed")} |");
+
+            var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
+            var report = new StringBuilder()
+                .AppendLine("# Channel Access: StxmWeb's server and client beside EPICS Base")
+                .AppendLine()
+                .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
+                .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}")
+                .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- ca bench/results/channel-access.md`")
+                .AppendLine(CultureInfo.InvariantCulture, $"- Servers on loopback, each on its own port; catime {Channels} channels of one ao record (B:AO). Lower is better.")
+                .AppendLine("- Target: StxmWeb's server at least as fast as softIoc, StxmWeb's client no slower than libca (5 % noise allowed).")
+                .AppendLine()
+                .AppendLine("## Servers (EPICS catime as the client)")
+                .AppendLine()
+                .AppendLine("| measure | softIoc (RSRV) | StxmWeb CaServer | target |")
+                .AppendLine("|---|---|---|---|")
+                .Append(rows)
+                .AppendLine()
+                .AppendLine(CultureInfo.InvariantCulture, $"## Clients against softIoc ({RoundTrips} sequential DBR_DOUBLE gets)")
+                .AppendLine()
+                .AppendLine("| measure | libca (pyepics 3.4, Debian libca 7.0) | StxmWeb CaClient | target |")
+                .AppendLine("|---|---|---|---|")
+                .Append(clientRows);
+            Console.WriteLine(report);
+            if (output is not null)
+            {
+                await File.WriteAllTextAsync(output, report.ToString());
+            }
+        }
+        finally
+        {
+            ioc.Kill();
+            await ioc.WaitForExitAsync();
+            Directory.Delete(folder, recursive: true);
+        }
+
+        return 0;
+    }
+
+    private static async Task<Dictionary<string, double>> CatimeAsync(string bin, int port)
+    {
+        var process = Start(Path.Combine(bin, "catime"), port, null, "B:AO", Channels.ToString(CultureInfo.InvariantCulture));
+        var text = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        double PerOp(string after)
+        {
+            var start = text.IndexOf(after, StringComparison.Ordinal);
+            var match = PerOpPattern().Match(text, start);
+            return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+
+        var doubleSection = text.IndexOf("DBR_DOUBLE Test", StringComparison.Ordinal);
+        double InDouble(string test)
+        {
+            var match = PerOpPattern().Match(text, text.IndexOf(test, doubleSection, StringComparison.Ordinal));
+            return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+
+        return new Dictionary<string, double>
+        {
+            ["connect"] = PerOp("Channel Connect Test"),
+            ["put"] = InDouble("async put test"),
+            ["get"] = InDouble("async get test"),
+            ["sync"] = InDouble("synch get test"),
+            ["latency"] = double.Parse(LatencyPattern().Match(text).Groups[1].Value, CultureInfo.InvariantCulture),
+        };
+    }
+
+    private static async Task<(double P50, double P95)> OurClientRoundTripAsync(int port)
+    {
+        await using var client = new CaClient(new CaClientOptions { AutoAddressList = false, ServerPort = port, AddressList = { new IPEndPoint(IPAddress.Loopback, port) } });
+        var channel = await client.ConnectAsync("B:AO");
+        for (var i = 0; i < 200; i++)
+        {
+            await channel.GetAsync(DbrFamily.Plain);
+        }
+
+        var samples = new double[RoundTrips];
+        for (var i = 0; i < RoundTrips; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await channel.GetAsync(DbrFamily.Plain);
+            samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+
+        Array.Sort(samples);
+        return (samples[RoundTrips / 2], samples[RoundTrips * 95 / 100]);
+    }
+
+    private static async Task<(double P50, double P95)> PyepicsRoundTripAsync(int port)
+    {
+        var script = string.Create(CultureInfo.InvariantCulture, $$"""
+            import epics, time
+            pv = epics.PV('B:AO', auto_monitor=False)
+            pv.wait_for_connection(5)
+            for i in range(200): pv.get(use_monitor=False)
+            s = []
+            for i in range({{RoundTrips}}):
+                t = time.perf_counter(); pv.get(use_monitor=False); s.append((time.perf_counter() - t) * 1e6)
+            s.sort()
+            print(s[len(s)//2], s[len(s)*95//100])
+            """);
+        var process = Start("/usr/bin/python3", port, null, "-c", script);
+        var text = (await process.StandardOutput.ReadToEndAsync()).Trim().Split(' ');
+        await process.WaitForExitAsync();
+        return (double.Parse(text[0], CultureInfo.InvariantCulture), double.Parse(text[1], CultureInfo.InvariantCulture));
+    }
+
+    private static Process Start(string file, int port, string? folder, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        if (folder is not null)
+        {
+            start.WorkingDirectory = folder;
+        }
+
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["EPICS_CA_ADDR_LIST"] = "127.0.0.1";
+        start.Environment["EPICS_CA_AUTO_ADDR_LIST"] = "NO";
+        start.Environment["EPICS_CA_SERVER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        var process = Process.Start(start)!;
+        _ = process.StandardError.ReadToEndAsync();
+        return process;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Root()
+    {
+        var directory = new DirectoryInfo(Directory.GetCurrentDirectory());
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "StxmWeb.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Run from inside the repository.");
+    }
+
+    [GeneratedRegex(@"Per Op,\s+([\d.]+) uS")]
+    private static partial Regex PerOpPattern();
+
+    [GeneratedRegex(@"Get Latency - mean = ([\d.]+) uS")]
+    private static partial Regex LatencyPattern();
+}
