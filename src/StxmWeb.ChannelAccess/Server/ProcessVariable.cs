@@ -128,6 +128,17 @@ public sealed class ProcessVariable
             return false;
         }
 
+        // Typed comparisons for the numeric bases: no boxing on the put and monitor path.
+        switch (a)
+        {
+            case double[] d: return d.AsSpan().SequenceEqual((double[])b);
+            case float[] f: return f.AsSpan().SequenceEqual((float[])b);
+            case int[] l: return l.AsSpan().SequenceEqual((int[])b);
+            case short[] h: return h.AsSpan().SequenceEqual((short[])b);
+            case ushort[] e: return e.AsSpan().SequenceEqual((ushort[])b);
+            case byte[] c: return c.AsSpan().SequenceEqual((byte[])b);
+        }
+
         for (var i = 0; i < a.Length; i++)
         {
             if (!Equals(a.GetValue(i), b.GetValue(i)))

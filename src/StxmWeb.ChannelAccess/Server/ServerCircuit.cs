@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using StxmWeb.ChannelAccess.Protocol;
 
@@ -19,7 +19,12 @@ internal sealed partial class ServerCircuit
     private readonly CaServer _server;
     private readonly Socket _socket;
     private readonly ILogger _logger;
-    private readonly Channel<object> _outbound = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<object> _outbound = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private NetworkStream? _stream;
+    private volatile bool _inReadBatch;
     private readonly Dictionary<uint, OpenChannel> _channels = [];
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _closed = new();
@@ -44,7 +49,8 @@ internal sealed partial class ServerCircuit
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, _closed.Token);
         var token = linked.Token;
         await using var stream = new NetworkStream(_socket, ownsSocket: true);
-        var writer = WriteLoopAsync(stream, token);
+        _stream = stream;
+        var writer = WriteLoopAsync(token);
         Send(new VersionResponse());
         try
         {
@@ -57,7 +63,6 @@ internal sealed partial class ServerCircuit
         finally
         {
             await _closed.CancelAsync().ConfigureAwait(false);
-            _outbound.Writer.TryComplete();
             lock (_gate)
             {
                 foreach (var channel in _channels.Values)
@@ -96,9 +101,13 @@ internal sealed partial class ServerCircuit
                 }
 
                 buffer = buffer.Slice(consumed);
+                _inReadBatch = true;
                 Handle(message);
             }
 
+            // Answer the whole batch in one write, from this task: no hop to the writer for request/reply traffic.
+            _inReadBatch = false;
+            await FlushAsync(token).ConfigureAwait(false);
             reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
             {
@@ -346,36 +355,68 @@ internal sealed partial class ServerCircuit
         return (EcaStatus.Normal, (uint)count, Dbr.Encode(type, converted));
     }
 
-    private void Send(object item) => _outbound.Writer.TryWrite(item);
-
-    private async Task WriteLoopAsync(NetworkStream stream, CancellationToken token)
+    /// <summary>
+    /// Queues a message. Replies made while a read batch is handled are written at its end by the read loop; anything
+    /// else (monitor updates, completed puts) wakes the writer.
+    /// </summary>
+    private void Send(object item)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        var reader = _outbound.Reader;
+        // Enqueue first, then look at the flag: while it is set, the read loop's flush at the end of the batch will
+        // find this item; once it is cleared, the writer is woken.
+        _outbound.Enqueue(item);
+        if (!_inReadBatch)
+        {
+            _wake.Release();
+        }
+    }
+
+    /// <summary>Writes everything queued, in as few socket writes as possible.</summary>
+    private async Task FlushAsync(CancellationToken token)
+    {
+        if (_outbound.IsEmpty)
+        {
+            return;
+        }
+
+        await _writeLock.WaitAsync(token).ConfigureAwait(false);
         try
         {
-            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            while (!_outbound.IsEmpty)
             {
-                buffer.ResetWrittenCount();
-
-                // Batch everything queued into one write: fewer, larger sends.
-                while (buffer.WrittenCount < 1024 * 1024 && reader.TryRead(out var item))
+                _buffer.ResetWrittenCount();
+                while (_buffer.WrittenCount < 1024 * 1024 && _outbound.TryDequeue(out var item))
                 {
                     switch (item)
                     {
                         case Command command:
-                            command.Write(buffer);
+                            command.Write(_buffer);
                             break;
                         case Subscription subscription when !_eventsOff:
-                            subscription.WriteUpdate(buffer);
+                            subscription.WriteUpdate(_buffer);
                             break;
                     }
                 }
 
-                if (buffer.WrittenCount > 0)
+                if (_buffer.WrittenCount > 0)
                 {
-                    await stream.WriteAsync(buffer.WrittenMemory, token).ConfigureAwait(false);
+                    await _stream!.WriteAsync(_buffer.WrittenMemory, token).ConfigureAwait(false);
                 }
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task WriteLoopAsync(CancellationToken token)
+    {
+        try
+        {
+            while (true)
+            {
+                await _wake.WaitAsync(token).ConfigureAwait(false);
+                await FlushAsync(token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
