@@ -68,6 +68,22 @@ public static class EpicsBase
         start.Environment["EPICS_CA_SERVER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    private static FileStream AcquireLock(string path)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(10);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(500);
+            }
+        }
+    }
+
     private static string Build()
     {
         var script = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "tools", "epics-base", "build.sh"));
@@ -77,6 +93,10 @@ public static class EpicsBase
         }
 
         var output = Path.Combine(RepositoryRoot, "artifacts", "epics-base");
+        Directory.CreateDirectory(Path.Combine(RepositoryRoot, "artifacts"));
+
+        // Test assemblies run in parallel processes: one builds, the others wait on the lock file.
+        using var buildLock = AcquireLock(Path.Combine(RepositoryRoot, "artifacts", "epics-base.lock"));
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         start.ArgumentList.Add(output);
