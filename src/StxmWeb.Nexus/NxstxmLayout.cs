@@ -102,8 +102,35 @@ internal static class NxstxmLayout
         return file;
     }
 
-    /// <summary>Writes contiguous datasets (so acquired lines can be written in place at their offsets).</summary>
-    public static H5WriteOptions WriteOptions { get; } = new(PreferCompactDatasetLayout: false);
+    /// <summary>
+    /// Write options for <paramref name="file"/>: contiguous datasets (so acquired lines can be written in place at
+    /// their offsets) and fixed-length strings, as pyStxm stores them and as MANTiS, aXis2000 and pyStxm's loader read
+    /// them (definition, stxm_scan_type, axes...). PureHDF takes one string length per write, so every string gets the
+    /// length of the longest (in UTF-8 bytes, plus a NUL): nothing is cut.
+    /// </summary>
+    public static H5WriteOptions WriteOptions(H5File file) =>
+        new(PreferCompactDatasetLayout: false, DefaultStringLength: LongestString(file) + 1);
+
+    private static int LongestString(H5Object node)
+    {
+        var longest = node.Attributes?.Values.Select(LongestValue).DefaultIfEmpty(0).Max() ?? 0;
+        if (node is H5Group group)
+        {
+            foreach (var child in group.Values)
+            {
+                longest = Math.Max(longest, child is H5Object o ? LongestString(o) : LongestValue(child));
+            }
+        }
+
+        return longest;
+    }
+
+    private static int LongestValue(object? value) => value switch
+    {
+        string text => System.Text.Encoding.UTF8.GetByteCount(text),
+        string[] texts => texts.Select(t => System.Text.Encoding.UTF8.GetByteCount(t)).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
 
     /// <summary>
     /// The byte offset of a contiguous dataset's data in a file. PureHDF 2.2.0 has no public API for it; its reader keeps

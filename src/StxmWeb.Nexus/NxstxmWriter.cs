@@ -83,7 +83,8 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         _ring = new double[size];
         Array.Fill(_data, double.NaN);
         Array.Fill(_ring, double.NaN);
-        NxstxmLayout.Build(start, descriptor, _data, _ring, start.Time, "running", "").Write(start.FilePath, NxstxmLayout.WriteOptions);
+        var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, start.Time, "running", "");
+        layout.Write(start.FilePath, NxstxmLayout.WriteOptions(layout));
         _dataOffset = NxstxmLayout.ContiguousOffset(start.FilePath, NxstxmLayout.DataPath(descriptor));
         _ringOffset = NxstxmLayout.ContiguousOffset(start.FilePath, NxstxmLayout.ControlDataPath);
         _stream = new FileStream(start.FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
@@ -143,7 +144,8 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         var temporary = start.FilePath + ".final";
         try
         {
-            NxstxmLayout.Build(start, descriptor, _data, _ring, stop.Time, status, stop.Reason).Write(temporary, NxstxmLayout.WriteOptions);
+            var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, stop.Time, status, stop.Reason);
+            layout.Write(temporary, NxstxmLayout.WriteOptions(layout));
             File.Move(temporary, start.FilePath, overwrite: true);
         }
         catch (IOException)

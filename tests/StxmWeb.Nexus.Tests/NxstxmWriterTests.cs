@@ -73,6 +73,26 @@ public sealed class NxstxmWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Strings_AreFixedLength_AsPyStxmStoresThem()
+    {
+        var (start, descriptor) = Begin();
+        await FeedAsync(start, descriptor, new RunStop(start.RunId, ExitStatus.Success, "", start.Time.AddSeconds(1), 0));
+
+        var file = await H5py.ReadAsync(start.FilePath);
+
+        foreach (var path in new[] { "/entry0/definition", "/entry0/counter0/stxm_scan_type", "/entry0/title", "/entry0/collection/scan_request" })
+        {
+            Assert.StartsWith("|S", file.Item(path).GetProperty("dtype").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal([1], file.Shape("/entry0/definition"));
+        Assert.Equal([1], file.Shape("/entry0/counter0/stxm_scan_type"));
+        var request = file.Item("/entry0/collection/scan_request").GetProperty("value").Text();
+        Assert.EndsWith("}", request, StringComparison.Ordinal);
+        Assert.Equal("µm", file.Item("/entry0/counter0/sample_x").GetProperty("attrs").GetProperty("units").GetString());
+    }
+
+    [Fact]
     public async Task DuringTheRun_TheFileIsValid_AndHoldsEveryLineWrittenSoFar()
     {
         var (start, descriptor) = Begin();
