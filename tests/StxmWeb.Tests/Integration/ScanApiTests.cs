@@ -73,7 +73,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         Assert.Equal(url, response.Headers.Location?.OriginalString);
 
         var run = await WaitUntilFinishedAsync(client, url);
-        await live.Stopped.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await live.StoppedAsync(accepted.GetProperty("id").GetString()!).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await live.DisposeAsync();
 
         Assert.Equal("success", run.GetProperty("state").GetString());
@@ -218,7 +218,8 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
     {
         using var client = Client();
         var post = await client.PostAsJsonAsync("/api/scans", Request(25, 40, dwell: 2), TestContext.Current.CancellationToken);
-        var url = (await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("status").GetString()!;
+        var started = await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var url = started.GetProperty("status").GetString()!;
         JsonElement progress;
         do
         {
@@ -230,7 +231,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         var live = new LiveClient(_app.Factory.BaseAddress);
         await live.StartAsync();
         await WaitUntilFinishedAsync(client, url);
-        await live.Stopped.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await live.StoppedAsync(started.GetProperty("id").GetString()!).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await live.DisposeAsync();
 
         Assert.Equal(25 * 40, live.Pixels.Count);
@@ -240,7 +241,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
     private sealed class LiveClient : IAsyncDisposable
     {
         private readonly HubConnection _connection;
-        private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _stopped = new();
 
         public LiveClient(Uri server)
         {
@@ -271,11 +272,13 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
             });
             _connection.On<string, string, string>("runStop", (runId, status, _) =>
             {
+                // A client that connects between runs is first sent the previous run, stop included: key stops by run.
                 if (runId == RunId)
                 {
                     Status = status;
-                    _stopped.TrySetResult();
                 }
+
+                Stop(runId).TrySetResult();
             });
         }
 
@@ -285,7 +288,10 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
 
         public Dictionary<(int Row, int Column), double> Pixels { get; } = [];
 
-        public Task Stopped => _stopped.Task;
+        public Task StoppedAsync(string runId) => Stop(runId).Task;
+
+        private TaskCompletionSource Stop(string runId) =>
+            _stopped.GetOrAdd(runId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
         public Task StartAsync() => _connection.StartAsync();
 
