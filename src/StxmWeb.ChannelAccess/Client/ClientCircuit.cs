@@ -128,7 +128,7 @@ internal sealed class ClientCircuit
             await SendAsync(new HostNameRequest(_client.Options.HostName), CancellationToken.None).ConfigureAwait(false);
             connected.TrySetResult();
             var echo = EchoLoopAsync(_closed.Token);
-            await ReadLoopAsync(PipeReader.Create(_stream), _closed.Token).ConfigureAwait(false);
+            await ReadLoopAsync(PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024)), _closed.Token).ConfigureAwait(false);
             await _closed.CancelAsync().ConfigureAwait(false);
             await echo.ConfigureAwait(false);
         }

@@ -54,7 +54,8 @@ internal sealed partial class ServerCircuit
         Send(new VersionResponse());
         try
         {
-            await ReadLoopAsync(PipeReader.Create(stream), token).ConfigureAwait(false);
+            // Large read segments: a burst of requests is parsed and answered in few reads and writes.
+            await ReadLoopAsync(PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024)), token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
