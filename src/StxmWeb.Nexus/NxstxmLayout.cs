@@ -97,6 +97,9 @@ internal static class NxstxmLayout
         file.Attributes["file_name"] = Path.GetFileName(start.FilePath);
         file.Attributes["file_time"] = Iso(start.Time);
         file.Attributes["NeXus_version"] = "4.3.0";
+
+        // NXroot's HDF5_Version names the library that wrote the file; here that is PureHDF, not the HDF5 C library.
+        file.Attributes["HDF5_Version"] = "PureHDF " + typeof(H5File).Assembly.GetName().Version?.ToString(3);
         file.Attributes["creator"] = "StxmWeb";
         file.Attributes["scan_uid"] = start.RunId.ToString();
         return file;
