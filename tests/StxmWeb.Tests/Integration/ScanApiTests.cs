@@ -216,7 +216,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
     }
 
     [Fact]
-    public async Task LateJoiner_ReceivesTheRunSoFar_ThenTheRest()
+    public async Task LateJoiners_AtRandomMoments_ReceiveEveryPixelOnce()
     {
         using var client = Client();
         var post = await client.PostAsJsonAsync("/api/scans", Request(25, 40, dwell: 2), TestContext.Current.CancellationToken);
@@ -232,11 +232,27 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
 
         var live = new LiveClient(_app.Factory.BaseAddress);
         await live.StartAsync();
-        await WaitUntilFinishedAsync(client, url);
-        await live.StoppedAsync(started.GetProperty("id").GetString()!).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        await live.DisposeAsync();
 
-        Assert.Equal(25 * 40, live.Pixels.Count);
+        // More viewers join at random moments of the same scan.
+        var random = new Random(7);
+        var joiners = new List<LiveClient>();
+        for (var i = 0; i < 3; i++)
+        {
+            await Task.Delay(random.Next(50, 400), TestContext.Current.CancellationToken);
+            var joiner = new LiveClient(_app.Factory.BaseAddress);
+            await joiner.StartAsync();
+            joiners.Add(joiner);
+        }
+
+        await WaitUntilFinishedAsync(client, url);
+        var id = started.GetProperty("id").GetString()!;
+        foreach (var viewer in joiners.Prepend(live))
+        {
+            await viewer.StoppedAsync(id).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            await viewer.DisposeAsync();
+            Assert.Equal(25 * 40, viewer.Pixels.Count);
+            Assert.Equal(0, viewer.Doubled);
+        }
     }
 
     /// <summary>A SignalR MessagePack client of the live hub, as a remote viewer would be.</summary>
@@ -255,6 +271,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
                 lock (Pixels)
                 {
                     Pixels.Clear();
+                    Doubled = 0;
                 }
             });
             _connection.On<string, int[], byte[]>("lines", (runId, header, payload) =>
@@ -267,7 +284,13 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
                     {
                         for (var k = 0; k < header[i + 3]; k++, offset += 4)
                         {
-                            Pixels[(header[i + 1], header[i + 2] + k)] = BinaryPrimitives.ReadSingleLittleEndian(payload.AsSpan(offset));
+                            var key = (header[i + 1], header[i + 2] + k);
+                            if (Pixels.ContainsKey(key))
+                            {
+                                Doubled++;
+                            }
+
+                            Pixels[key] = BinaryPrimitives.ReadSingleLittleEndian(payload.AsSpan(offset));
                         }
                     }
                 }
@@ -289,6 +312,9 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         public string? Status { get; private set; }
 
         public Dictionary<(int Row, int Column), double> Pixels { get; } = [];
+
+        /// <summary>Pixels received twice within the same run.</summary>
+        public int Doubled { get; private set; }
 
         public Task StoppedAsync(string runId) => Stop(runId).Task;
 
