@@ -6,6 +6,7 @@ using StxmWeb.ChannelAccess.Client;
 using StxmWeb.ChannelAccess.Protocol;
 using StxmWeb.ChannelAccess.Tests.Interop;
 using StxmWeb.Simulation.Ioc;
+using StxmWeb.Testing;
 
 namespace StxmWeb.Simulation.Tests;
 
@@ -116,50 +117,18 @@ public sealed partial class SimIocTests : IAsyncLifetime
     [Fact]
     public async Task StandaloneProcess_AnswersEpicsTools()
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(typeof(SimIoc).Assembly.Location);
-        foreach (var arg in new[] { "ioc", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--address", "127.0.0.1" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        using var ioc = await SimIocProcess.StartAsync(typeof(SimIoc).Assembly.Location, TestContext.Current.CancellationToken);
 
-        using var process = Process.Start(start)!;
-        try
-        {
-            string? line;
-            do
-            {
-                line = await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
-            }
-            while (line is not null && !line.Contains("Simulated IOC serving", StringComparison.Ordinal));
+        var (code, output) = await EpicsBase.RunAsync(ioc.Port, "caget", "IOC:m100.DESC", "IOC:m100.EGU", "IOC:m100.RBV", "PCT1402-01:mA:fbk");
 
-            Assert.NotNull(line);
-            _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-
-            var (code, output) = await EpicsBase.RunAsync(port, "caget", "IOC:m100.DESC", "IOC:m100.EGU", "IOC:m100.RBV", "PCT1402-01:mA:fbk");
-
-            Assert.Equal(0, code);
-            Assert.Matches(@"IOC:m100\.DESC\s+SampleFineX", output);
-            Assert.Matches(@"IOC:m100\.RBV\s+0", output);
-            Assert.Matches(RingCurrentPattern(), output);
-        }
-        finally
-        {
-            process.Kill();
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
+        Assert.Equal(0, code);
+        Assert.Matches(@"IOC:m100\.DESC\s+SampleFineX", output);
+        Assert.Matches(@"IOC:m100\.RBV\s+0", output);
+        Assert.Matches(RingCurrentPattern(), output);
     }
 
     [GeneratedRegex(@"PCT1402-01:mA:fbk\s+2[01]\d(\.\d+)?\s")]
     private static partial Regex RingCurrentPattern();
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

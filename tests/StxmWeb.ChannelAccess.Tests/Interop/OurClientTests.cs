@@ -32,7 +32,7 @@ public sealed class OurClientTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         File.WriteAllText(Path.Combine(_folder, "test.db"), Database);
-        _port = FreePort();
+        _port = StxmWeb.Testing.SimIocProcess.FreePort();
         await StartIocAsync();
     }
 
@@ -210,13 +210,6 @@ public sealed class OurClientTests : IAsyncLifetime
         Assert.Contains(1.0, updates);
         Assert.Contains(2.5, updates);
         Assert.Contains(7.0, updates);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public ValueTask DisposeAsync()

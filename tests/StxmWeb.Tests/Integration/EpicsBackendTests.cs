@@ -16,33 +16,12 @@ namespace StxmWeb.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class EpicsBackendTests : IAsyncLifetime
 {
-    private Process? _ioc;
-    private int _port;
+    private SimIocProcess? _ioc;
 
-    public async ValueTask InitializeAsync()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        _port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { typeof(StxmWeb.Simulation.Ioc.SimIoc).Assembly.Location, "ioc", "--port", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--address", "127.0.0.1" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+    private int _port => _ioc!.Port;
 
-        _ioc = Process.Start(start)!;
-        string? line;
-        do
-        {
-            line = await _ioc.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
-        }
-        while (line is not null && !line.Contains("Simulated IOC serving", StringComparison.Ordinal));
-
-        Assert.NotNull(line);
-        _ = _ioc.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        _ = _ioc.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-    }
+    public async ValueTask InitializeAsync() =>
+        _ioc = await SimIocProcess.StartAsync(typeof(StxmWeb.Simulation.Ioc.SimIoc).Assembly.Location, TestContext.Current.CancellationToken);
 
     private StxmAppFactory App() => new(timeScale: 1, settings: new Dictionary<string, string>
     {
@@ -113,7 +92,7 @@ public sealed class EpicsBackendTests : IAsyncLifetime
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
 
-        _ioc!.Kill();
+        _ioc!.Process.Kill();
         await control.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
         var run = control.CurrentRun!;
@@ -128,8 +107,8 @@ public sealed class EpicsBackendTests : IAsyncLifetime
     [Fact]
     public async Task UnreachableIoc_StopsStartUpNamingThePv()
     {
-        _ioc!.Kill();
-        await _ioc.WaitForExitAsync(TestContext.Current.CancellationToken);
+        _ioc!.Process.Kill();
+        await _ioc.Process.WaitForExitAsync(TestContext.Current.CancellationToken);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         foreach (var arg in new[] { typeof(Program).Assembly.Location, "--Urls=http://127.0.0.1:0", "--Instrument:Backend=Epics",
             $"--Instrument:Epics:AddressList=127.0.0.1:{_port}", "--Instrument:Epics:TimeoutSeconds=1" })
@@ -150,11 +129,6 @@ public sealed class EpicsBackendTests : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
-        if (_ioc is { HasExited: false })
-        {
-            _ioc.Kill();
-        }
-
         _ioc?.Dispose();
         return ValueTask.CompletedTask;
     }
