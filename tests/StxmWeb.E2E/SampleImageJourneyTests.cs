@@ -33,7 +33,7 @@ public sealed partial class SampleImageJourneyTests : IAsyncLifetime
         });
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task User_FillsTheEditor_StartsAScan_AndWatchesTheImageFill()
     {
         var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
@@ -99,7 +99,7 @@ public sealed partial class SampleImageJourneyTests : IAsyncLifetime
         Assert.Empty(consoleErrors);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task User_MovesAMotor_FromThePanel_AndSeesTheReadbackArrive()
     {
         var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });

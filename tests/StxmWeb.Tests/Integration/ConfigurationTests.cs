@@ -43,7 +43,7 @@ public sealed class ConfigurationTests
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task BadValueOnTheCommandLine_StopsStartUp_WithOneMessageNamingTheKey()
     {
         var (code, output) = await RunServerAsync(new Dictionary<string, string>(), "--Instrument:FilePrefix=9x", "--Urls=http://127.0.0.1:0");
@@ -53,7 +53,7 @@ public sealed class ConfigurationTests
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task BadValueFromAnEnvironmentVariable_NamesTheKey()
     {
         var (code, output) = await RunServerAsync(new Dictionary<string, string> { ["STXMWEB_Instrument__TimeScale"] = "0" }, "--Urls=http://127.0.0.1:0");
@@ -62,7 +62,7 @@ public sealed class ConfigurationTests
         Assert.Contains("Instrument:TimeScale: must be between 1 and 10000; got 0.", output, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task UnknownProfile_IsNamed()
     {
         var (code, output) = await RunServerAsync(new Dictionary<string, string> { ["STXMWEB_PROFILE"] = "nowhere" }, "--Urls=http://127.0.0.1:0");
@@ -71,7 +71,7 @@ public sealed class ConfigurationTests
         Assert.Contains("no beamline profile 'nowhere'", output, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public void Validator_ChecksPositioners_ByIndexedKey()
     {
         var options = new InstrumentOptions();
@@ -84,7 +84,7 @@ public sealed class ConfigurationTests
         Assert.Contains(result.Failures!, f => f.StartsWith("Instrument:Positioners:2:High:", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task Settings_OverrideTheProfile()
     {
         using var app = new StxmAppFactory(settings: new Dictionary<string, string> { ["Instrument:FilePrefix"] = "C" });

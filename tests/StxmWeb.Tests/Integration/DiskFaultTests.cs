@@ -20,7 +20,7 @@ public sealed class DiskFaultTests
         mode = "PointByPoint",
     };
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task TooLittleFreeSpace_RefusesTheScanBeforeAnythingMoves()
     {
         using var disk = new TmpfsMount(512);
@@ -36,7 +36,7 @@ public sealed class DiskFaultTests
         Assert.Empty(Directory.EnumerateFiles(disk.Path, "*.hdf5", SearchOption.AllDirectories));
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task ReadOnlyDataDirectory_RefusesTheScanWithTheReason()
     {
         using var disk = new TmpfsMount(512, readOnly: true);
@@ -51,7 +51,7 @@ public sealed class DiskFaultTests
         Assert.Contains("Read-only file system", detail, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task DiskFillsDuringTheScan_TheRunFailsWithTheReason_AndTheFileKeepsEveryLine()
     {
         using var disk = new TmpfsMount(2048);
@@ -62,10 +62,8 @@ public sealed class DiskFaultTests
         var response = await client.PostAsJsonAsync("/api/scans", Request(40, 30), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var path = (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("filePath").GetString()!;
-        while (control.CurrentRun!.Progress.CompletedPixels < 200)
-        {
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
+        await Eventually.HoldsAsync(() => control.CurrentRun!.Progress.CompletedPixels >= 200 || control.CurrentRun.IsFinished,
+            "200 pixels acquired", cancellationToken: TestContext.Current.CancellationToken);
 
         disk.Fill();
         await control.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);

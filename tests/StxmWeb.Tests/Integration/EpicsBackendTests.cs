@@ -40,7 +40,7 @@ public sealed class EpicsBackendTests : IAsyncLifetime
         title = "over EPICS",
     };
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task SampleImage_OverChannelAccess_FillsTheFile()
     {
         using var app = App();
@@ -60,7 +60,7 @@ public sealed class EpicsBackendTests : IAsyncLifetime
         Assert.InRange(file.Doubles("/entry0/control/data")[0], 200, 221);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task MotorPanelMove_GoesThroughTheMotorRecord()
     {
         using var app = App();
@@ -78,7 +78,7 @@ public sealed class EpicsBackendTests : IAsyncLifetime
         Assert.Equal(150, osa.Status.Position, 6);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task IocKilledMidScan_TheRunFailsWithTheReason_AndTheFileKeepsItsLines()
     {
         using var app = App();
@@ -87,10 +87,8 @@ public sealed class EpicsBackendTests : IAsyncLifetime
 
         var response = await client.PostAsJsonAsync("/api/scans", Request(20, 200, 2), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        while (control.CurrentRun!.Progress.CompletedPixels < 60)
-        {
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
+        await Eventually.HoldsAsync(() => control.CurrentRun!.Progress.CompletedPixels >= 60,
+            $"60 pixels over EPICS (run {control.CurrentRun!.State} {control.CurrentRun.Reason})", cancellationToken: TestContext.Current.CancellationToken);
 
         _ioc!.Process.Kill();
         await control.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
@@ -104,7 +102,7 @@ public sealed class EpicsBackendTests : IAsyncLifetime
         Assert.Equal("failed", file.Item("/entry0/collection/exit_status").GetProperty("value").Text());
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task UnreachableIoc_StopsStartUpNamingThePv()
     {
         _ioc!.Process.Kill();

@@ -59,7 +59,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task PostScan_LiveClientGetsEveryLine_AndTheFileHoldsTheSameData()
     {
         using var client = Client();
@@ -101,7 +101,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         Assert.True(verdict.StartsWith("0 errors", StringComparison.Ordinal) || verdict.Contains("passed validation", StringComparison.Ordinal), verdict);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task PostScan_InvalidRequest_Is400WithEveryBadField_AndNothingRuns()
     {
         using var client = Client();
@@ -126,7 +126,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         Assert.Equal(before, after);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task PostScan_WhileOneRuns_Is409_AndAbortEndsTheRunKeepingItsFile()
     {
         using var client = Client();
@@ -150,7 +150,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         Assert.Equal("aborted", file.Item("/entry0/collection/exit_status").GetProperty("value").Text());
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task PauseAndResume_OverTheApi_FinishTheScan()
     {
         using var client = Client();
@@ -158,13 +158,12 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         var url = (await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("status").GetString()!;
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync("/api/scans/current/pause", null, TestContext.Current.CancellationToken)).StatusCode);
-        JsonElement paused;
-        do
+        JsonElement paused = default;
+        await Eventually.HoldsAsync(async () =>
         {
-            await Task.Delay(20, TestContext.Current.CancellationToken);
             paused = await client.GetFromJsonAsync<JsonElement>(url, TestContext.Current.CancellationToken);
-        }
-        while (paused.GetProperty("state").GetString() != "paused");
+            return paused.GetProperty("state").GetString() == "paused";
+        }, "the run to pause", cancellationToken: TestContext.Current.CancellationToken);
 
         var pixels = paused.GetProperty("completedPixels").GetInt64();
         await Task.Delay(300, TestContext.Current.CancellationToken);
@@ -177,7 +176,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         Assert.Equal("success", run.GetProperty("state").GetString());
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task Motors_ListMoveAndRefuse()
     {
         using var client = Client();
@@ -186,14 +185,12 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
 
         var move = await client.PostAsJsonAsync("/api/motors/OsaX/move", new { target = 12.5 }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, move.StatusCode);
-        double position;
-        do
+        await Eventually.HoldsAsync(async () =>
         {
-            await Task.Delay(20, TestContext.Current.CancellationToken);
             var list = await client.GetFromJsonAsync<JsonElement>("/api/motors", TestContext.Current.CancellationToken);
-            position = list.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "OsaX").GetProperty("position").GetDouble();
-        }
-        while (Math.Abs(position - 12.5) > 1e-9);
+            var position = list.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "OsaX").GetProperty("position").GetDouble();
+            return Math.Abs(position - 12.5) <= 1e-9;
+        }, "OsaX at 12.5", cancellationToken: TestContext.Current.CancellationToken);
 
         var beyond = await client.PostAsJsonAsync("/api/motors/OsaX/move", new { target = 99999 }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.BadRequest, beyond.StatusCode);
@@ -204,7 +201,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync("/api/motors/OsaX/stop", null, TestContext.Current.CancellationToken)).StatusCode);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task HealthAndOpenApi_AreServed()
     {
         using var client = Client();
@@ -215,20 +212,18 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         Assert.Contains("/api/motors", openApi, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 180_000)]
     public async Task LateJoiners_AtRandomMoments_ReceiveEveryPixelOnce()
     {
         using var client = Client();
         var post = await client.PostAsJsonAsync("/api/scans", Request(25, 40, dwell: 2), TestContext.Current.CancellationToken);
         var started = await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         var url = started.GetProperty("status").GetString()!;
-        JsonElement progress;
-        do
+        await Eventually.HoldsAsync(async () =>
         {
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-            progress = await client.GetFromJsonAsync<JsonElement>(url, TestContext.Current.CancellationToken);
-        }
-        while (progress.GetProperty("completedPixels").GetInt64() < 250 && progress.GetProperty("state").GetString() == "running");
+            var progress = await client.GetFromJsonAsync<JsonElement>(url, TestContext.Current.CancellationToken);
+            return progress.GetProperty("completedPixels").GetInt64() >= 250 || progress.GetProperty("state").GetString() != "running";
+        }, "250 pixels", cancellationToken: TestContext.Current.CancellationToken);
 
         var live = new LiveClient(_app.Factory.BaseAddress);
         await live.StartAsync();
