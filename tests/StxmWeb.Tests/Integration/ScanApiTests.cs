@@ -154,7 +154,8 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
     public async Task PauseAndResume_OverTheApi_FinishTheScan()
     {
         using var client = Client();
-        var post = await client.PostAsJsonAsync("/api/scans", Request(20, 40, dwell: 2), TestContext.Current.CancellationToken);
+        // Long enough (about 2 s at the 10x clock) that the pause lands before the last line, even on a loaded machine.
+        var post = await client.PostAsJsonAsync("/api/scans", Request(20, 400, dwell: 2), TestContext.Current.CancellationToken);
         var url = (await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("status").GetString()!;
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync("/api/scans/current/pause", null, TestContext.Current.CancellationToken)).StatusCode);
