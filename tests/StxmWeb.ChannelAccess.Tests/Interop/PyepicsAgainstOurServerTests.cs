@@ -85,24 +85,37 @@ public sealed class PyepicsAgainstOurServerTests : IAsyncLifetime
     [Fact]
     public async Task Monitor_ReceivesTheInitialValueAndUpdates()
     {
-        var monitor = PythonAsync("""
-            import epics, time
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("""
+            import epics, time, sys
             seen = []
             pv = epics.PV('SIM:SampleFineX', callback=lambda value=None, **kw: seen.append(value))
-            pv.wait_for_connection(5)
+            pv.wait_for_connection(10)
             t0 = time.time()
+            while not seen and time.time() - t0 < 10:
+                time.sleep(0.01)
+            print('ready', flush=True)
             while len(seen) < 4 and time.time() - t0 < 20:
                 time.sleep(0.02)
-            print(' '.join(str(v) for v in seen))
+            print(' '.join(str(v) for v in seen), flush=True)
             """);
-        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        EpicsBase.Point(start, _server!.Port);
+        using var process = Process.Start(start)!;
+        var ct = TestContext.Current.CancellationToken;
+
+        // Change the value only once the monitor has its initial update, however slowly Python started.
+        var ready = await process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.Equal("ready", ready);
         foreach (var x in new[] { 1.0, 2.0, 3.0 })
         {
             _position.Set(new[] { x });
-            await Task.Delay(200, TestContext.Current.CancellationToken);
+            await Task.Delay(200, ct);
         }
 
-        Assert.Equal("0.0 1.0 2.0 3.0", await monitor);
+        var seen = await process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await process.WaitForExitAsync(ct);
+        Assert.Equal("0.0 1.0 2.0 3.0", seen);
     }
 
     [Fact]
