@@ -43,6 +43,14 @@ public sealed partial class SimIocTests : IAsyncLifetime
             }
         }, cancellationToken: ct);
 
+        // Move only after the initial update arrived: a change queued behind it would replace it (CA coalescing).
+        await Eventually.HoldsAsync(() =>
+        {
+            lock (dmovDuringMove)
+            {
+                return dmovDuringMove.Count > 0;
+            }
+        }, "the initial DMOV update", cancellationToken: ct);
         var clock = Stopwatch.StartNew();
         await val.PutAsync(1000, wait: true, ct);
         clock.Stop();
