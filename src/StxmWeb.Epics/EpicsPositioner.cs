@@ -67,10 +67,11 @@ public sealed class EpicsPositioner : IPositioner, IAsyncDisposable
         var stop = await Field("STOP").ConfigureAwait(false);
         var velo = await Field("VELO").ConfigureAwait(false);
         double Number(DbrValue v) => DbrConvert.Number(v, 0);
-        var velocity = Number(await velo.GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false));
-        var accl = Number(await (await Field("ACCL").ConfigureAwait(false)).GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false));
-        var egu = (await (await Field("EGU").ConfigureAwait(false)).GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false)).Values.GetValue(0) as string ?? "";
-        var desc = (await (await Field("DESC").ConfigureAwait(false)).GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false)).Values.GetValue(0) as string ?? name;
+        async Task<DbrValue> ReadAsync(CaChannel channel) => await channel.GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var velocity = Number(await ReadAsync(velo).ConfigureAwait(false));
+        var accl = Number(await ReadAsync(await Field("ACCL").ConfigureAwait(false)).ConfigureAwait(false));
+        var egu = (await ReadAsync(await Field("EGU").ConfigureAwait(false)).ConfigureAwait(false)).Values.GetValue(0) as string ?? "";
+        var desc = (await ReadAsync(await Field("DESC").ConfigureAwait(false)).ConfigureAwait(false)).Values.GetValue(0) as string ?? name;
         var kinematics = new AxisKinematics(velocity, accl > 0 ? velocity / accl : velocity * 100, TimeSpan.Zero);
         var positioner = new EpicsPositioner(name, record, desc, egu, val, stop, velo, kinematics);
 
@@ -79,11 +80,11 @@ public sealed class EpicsPositioner : IPositioner, IAsyncDisposable
         var dmov = await Field("DMOV").ConfigureAwait(false);
         var hlm = await Field("HLM").ConfigureAwait(false);
         var llm = await Field("LLM").ConfigureAwait(false);
-        positioner._rbv = Number(await rbv.GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false));
-        positioner._setpoint = Number(await val.GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false));
-        positioner._moving = Number(await dmov.GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false)) == 0;
-        positioner._high = Number(await hlm.GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false));
-        positioner._low = Number(await llm.GetAsync(DbrFamily.Plain, cancellationToken: cancellationToken).ConfigureAwait(false));
+        positioner._rbv = Number(await ReadAsync(rbv).ConfigureAwait(false));
+        positioner._setpoint = Number(await ReadAsync(val).ConfigureAwait(false));
+        positioner._moving = Number(await ReadAsync(dmov).ConfigureAwait(false)) == 0;
+        positioner._high = Number(await ReadAsync(hlm).ConfigureAwait(false));
+        positioner._low = Number(await ReadAsync(llm).ConfigureAwait(false));
         positioner._subscriptions.Add(await rbv.SubscribeAsync(v => Volatile.Write(ref positioner._rbv, Number(v)), cancellationToken: cancellationToken).ConfigureAwait(false));
         positioner._subscriptions.Add(await val.SubscribeAsync(v => Volatile.Write(ref positioner._setpoint, Number(v)), cancellationToken: cancellationToken).ConfigureAwait(false));
         positioner._subscriptions.Add(await dmov.SubscribeAsync(v => Volatile.Write(ref positioner._moving, Number(v) == 0), cancellationToken: cancellationToken).ConfigureAwait(false));

@@ -112,14 +112,14 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         foreach (var id in _sessions.Keys)
         {
             Leave(id);
         }
 
-        await Task.CompletedTask.ConfigureAwait(false);
+        return ValueTask.CompletedTask;
     }
 
     private string StartJson(Descriptor d) => JsonSerializer.Serialize(new
