@@ -198,8 +198,14 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         Assert.Contains("target", await beyond.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
         var unknown = await client.PostAsJsonAsync("/api/motors/Nope/move", new { target = 1 }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
-        await client.PostAsJsonAsync("/api/motors/OsaX/move", new { target = 0 }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync("/api/motors/OsaX/stop", null, TestContext.Current.CancellationToken)).StatusCode);
+
+        // Leave the instrument as found: OsaX back at 0 and settled, so the next test's scan is not refused as busy.
+        await client.PostAsJsonAsync("/api/motors/OsaX/move", new { target = 0 }, TestContext.Current.CancellationToken);
+        var control = _app.Factory.Services.GetRequiredService<StxmWeb.Services.ControlService>();
+        await Eventually.HoldsAsync(() => control.Instrument.Find("OsaX")!.Status is { IsMoving: false, Position: 0 },
+            "OsaX back at 0", cancellationToken: TestContext.Current.CancellationToken);
+        await Task.Delay(100, TestContext.Current.CancellationToken); // the settle time after arrival
     }
 
     [Fact(Timeout = 180_000)]
