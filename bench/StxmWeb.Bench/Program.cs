@@ -34,19 +34,17 @@ foreach (var mode in new[] { AcquisitionMode.Line, AcquisitionMode.PointByPoint 
         var scope = new SimMicroscope(SimulationOptions.Standard(), TimeProvider.System);
         var engine = new ScanEngine(scope, TimeProvider.System, NullLogger<ScanEngine>.Instance);
         var kinematics = new PlanKinematics(scope.SampleX.Kinematics, scope.SampleY.Kinematics, scope.Energy.Kinematics);
-        var request = new SampleImageRequest(new AxisRegion(0, 40, 100), new AxisRegion(0, 40, 100), 1.0, 285, mode);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 40, 100), new AxisRegion(0, 40, 100), 1.0, 285, mode);
         var start = scope.Positioners.ToDictionary(p => p.Name, p => p.Status.Position);
-        var ideal = SampleImagePlan.Estimate(SampleImagePlan.Build(request, kinematics), kinematics, start);
+        var ideal = ScanPlanner.Estimate(ScanPlanner.Build(request, kinematics).Plan, kinematics, start);
         var (path, number) = DataFileNaming.Reserve(directory, "B", DateOnly.FromDateTime(DateTime.Now));
         var id = Guid.NewGuid();
         var runStart = new RunStart(id, number, request, DateTimeOffset.UtcNow, "bench", path);
-        var descriptor = new Descriptor(id, "counter0", "counts", [1, 100, 100],
-            [new Axis("energy", "eV", [285.0]), new Axis("sample_y", "µm", request.Y.Setpoints()), new Axis("sample_x", "µm", request.X.Setpoints())],
-            [285.0], 1.0, ideal);
+        var descriptor = new Descriptor(id, "counter0", "counts", request.ScanType, ScanPlanner.Build(request, kinematics).Entries, ideal);
         await using var documents = new DocumentBroadcaster([new NxstxmWriter(NullLogger<NxstxmWriter>.Instance)], NullLogger<DocumentBroadcaster>.Instance);
 
         var clock = Stopwatch.StartNew();
-        var stop = await engine.RunAsync(runStart, descriptor, SampleImagePlan.Build(request, kinematics), kinematics, documents);
+        var stop = await engine.RunAsync(runStart, descriptor, ScanPlanner.Build(request, kinematics).Plan, kinematics, documents);
         clock.Stop();
         await documents.DrainAsync();
         if (stop.Status != ExitStatus.Success)
@@ -57,7 +55,7 @@ foreach (var mode in new[] { AcquisitionMode.Line, AcquisitionMode.PointByPoint 
         ratios.Add(clock.Elapsed / ideal);
         wallSeconds += clock.Elapsed.TotalSeconds;
         idealSeconds += ideal.TotalSeconds;
-        dwellSeconds += request.PixelCount * request.DwellMs / 1000;
+        dwellSeconds += request.Regions[0].PixelCount * request.DwellMs / 1000;
         Console.WriteLine(FormattableString.Invariant($"{mode,-12} run {run + 1}: wall {clock.Elapsed.TotalSeconds:F3} s, ideal {ideal.TotalSeconds:F3} s, ratio {clock.Elapsed / ideal:F4}"));
     }
 

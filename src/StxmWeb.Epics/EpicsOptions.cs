@@ -52,6 +52,20 @@ public static class Cls10Id1
         ["DetectorY"] = "IOC:m115",
         ["Energy"] = "BL1610-I10:ENERGY",
         ["EpuPolarization"] = "BL1610-I10:epuPolarization",
+        ["EpuOffset"] = "BL1610-I10:epuOffset",
+        ["EpuAngle"] = "BL1610-I10:epuAngle",
+        ["GoniX"] = "IOC:m107",
+        ["GoniY"] = "IOC:m108",
+        ["GoniTheta"] = "IOC:m110",
+    };
+
+    /// <summary>Focus calibration PVs of the energy device (A0, ΔA0, Zpz adjust, defocus).</summary>
+    public static IReadOnlyDictionary<string, string> FocusPvs { get; } = new Dictionary<string, string>
+    {
+        ["A0"] = "BL1610-I10:ENERGY:uhv:A0",
+        ["DeltaA0"] = "BL1610-I10:ENERGY:uhv:delta_A0",
+        ["ZpzAdjust"] = "BL1610-I10:ENERGY:uhv:zp:adjust_zpz",
+        ["Defocus"] = "BL1610-I10:ENERGY:uhv:zp:defocus",
     };
 
     /// <summary>The counter (uhvCI:counter:Waveform_RBV is the line waveform pyStxm records).</summary>

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using PureHDF;
 using StxmWeb.Core.Documents;
+using StxmWeb.Core.Scans;
 
 namespace StxmWeb.Nexus;
 
@@ -14,41 +15,62 @@ namespace StxmWeb.Nexus;
 /// </summary>
 internal static class NxstxmLayout
 {
-    public const string Entry = "entry0";
+    /// <summary>Path of an entry's detector data, filled in place while acquiring.</summary>
+    public static string DataPath(Descriptor d, EntryDescriptor e) => $"/{e.Name}/{d.Detector}/data";
 
-    /// <summary>Paths of the datasets filled in place while acquiring.</summary>
-    public static string DataPath(Descriptor d) => $"/{Entry}/{d.Detector}/data";
-
-    public const string ControlDataPath = "/" + Entry + "/control/data";
+    /// <summary>Path of an entry's ring-current monitor data.</summary>
+    public static string ControlDataPath(EntryDescriptor e) => $"/{e.Name}/control/data";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Builds the file's content. <paramref name="data"/> and <paramref name="ring"/> are flat, in data order.</summary>
-    public static H5File Build(RunStart start, Descriptor d, double[] data, double[] ring, DateTimeOffset endTime, string exitStatus, string reason)
+    /// <summary>
+    /// Builds the file's content: one NXentry per <see cref="EntryDescriptor"/>. <paramref name="data"/> and
+    /// <paramref name="ring"/> hold each entry's values, flat, in data order.
+    /// </summary>
+    public static H5File Build(RunStart start, Descriptor d, double[][] data, double[][] ring, DateTimeOffset endTime, string exitStatus, string reason)
     {
-        var dims = d.Shape.Select(n => (ulong)n).ToArray();
-        var axisNames = d.Axes.Select(a => a.Name).ToArray();
+        var file = new H5File();
+        for (var i = 0; i < d.Entries.Length; i++)
+        {
+            file[d.Entries[i].Name] = Entry(start, d, d.Entries[i], data[i], ring[i], endTime, exitStatus, reason);
+        }
+
+        file.Attributes["default"] = d.Entries[0].Name;
+        file.Attributes["NX_class"] = "NXroot";
+        file.Attributes["file_name"] = Path.GetFileName(start.FilePath);
+        file.Attributes["file_time"] = Iso(start.Time);
+        file.Attributes["NeXus_version"] = "4.3.0";
+
+        // NXroot's HDF5_Version names the library that wrote the file; here that is PureHDF, not the HDF5 C library.
+        file.Attributes["HDF5_Version"] = "PureHDF " + typeof(H5File).Assembly.GetName().Version?.ToString(3);
+        file.Attributes["creator"] = "StxmWeb";
+        file.Attributes["scan_uid"] = start.RunId.ToString();
+        return file;
+    }
+
+    private static H5Group Entry(RunStart start, Descriptor d, EntryDescriptor e, double[] data, double[] ring, DateTimeOffset endTime, string exitStatus, string reason)
+    {
+        var dims = e.Shape.Select(n => (ulong)n).ToArray();
+        var axisNames = e.Axes.Select(a => a.Name).ToArray();
 
         var counter = Group("NXdata");
         counter.Attributes["signal"] = "data";
         counter.Attributes["axes"] = axisNames;
         counter["data"] = WithAttributes(new H5Dataset(data, fileDims: dims), ("signal", 1), ("units", d.Units));
-        foreach (var axis in d.Axes)
+        AddAxes(counter, e);
+        counter["count_time"] = WithAttributes(new H5Dataset(e.DwellMs.Select(ms => ms / 1000.0).ToArray()), ("units", "s"));
+        counter["stxm_scan_type"] = new[] { e.StxmScanType };
+        if (e.Polarization is { } pol)
         {
-            counter[axis.Name] = WithAttributes(new H5Dataset(axis.Values), ("units", axis.Units));
+            counter["epu_polarization"] = WithAttributes(new H5Dataset(new[] { (double)(int)pol.Mode }), ("long_name", PolarizationName(pol.Mode)));
+            counter["epu_offset"] = new H5Dataset(new[] { pol.Offset });
         }
-
-        counter["count_time"] = WithAttributes(new H5Dataset(d.EnergyEv.Select(_ => d.DwellMs / 1000.0).ToArray()), ("units", "s"));
-        counter["stxm_scan_type"] = new[] { "sample image" };
 
         var control = Group("NXmonitor");
         control.Attributes["signal"] = "data";
         control.Attributes["axes"] = axisNames;
         control["data"] = WithAttributes(new H5Dataset(ring, fileDims: dims), ("units", "mA"));
-        foreach (var axis in d.Axes)
-        {
-            control[axis.Name] = WithAttributes(new H5Dataset(axis.Values), ("units", axis.Units));
-        }
+        AddAxes(control, e);
 
         var source = Group("NXsource");
         source["type"] = "Synchrotron X-ray Source";
@@ -56,20 +78,29 @@ internal static class NxstxmLayout
         source["probe"] = "x-ray";
 
         var monochromator = Group("NXmonochromator");
-        monochromator["energy"] = WithAttributes(new H5Dataset(d.EnergyEv), ("units", "eV"));
+        monochromator["energy"] = WithAttributes(new H5Dataset(e.EnergyEv), ("units", "eV"));
 
         var detector = Group("NXdetector");
-        detector["data"] = new H5SoftLink(DataPath(d));
-        detector["count_time"] = new H5SoftLink($"/{Entry}/{d.Detector}/count_time");
+        detector["data"] = new H5SoftLink(DataPath(d, e));
+        detector["count_time"] = new H5SoftLink($"/{e.Name}/{d.Detector}/count_time");
         detector["unit"] = d.Units;
 
         var instrument = Group("NXinstrument");
         instrument["source"] = source;
         instrument["monochromator"] = monochromator;
         instrument[d.Detector] = detector;
+        if (e.Polarization is { } polarization)
+        {
+            var epu = Group("NXinsertion_device");
+            epu["type"] = "elliptically polarizing undulator";
+            epu["mode"] = PolarizationName(polarization.Mode);
+            epu["gap_offset"] = new H5Dataset(polarization.Offset);
+            epu["linear_inclined_angle"] = WithAttributes(new H5Dataset(polarization.Angle), ("units", "degree"));
+            instrument["epu"] = epu;
+        }
 
         var sample = Group("NXsample");
-        sample["rotation_angle"] = WithAttributes(new H5Dataset(0.0), ("units", "degree"));
+        sample["rotation_angle"] = WithAttributes(new H5Dataset(e.RotationAngle), ("units", "degree"));
 
         var collection = Group("NXcollection");
         collection["scan_request"] = JsonSerializer.Serialize(start.Request, Json);
@@ -90,20 +121,36 @@ internal static class NxstxmLayout
         entry["control"] = control;
         entry["collection"] = collection;
         entry[d.Detector] = counter;
-
-        var file = new H5File { [Entry] = entry };
-        file.Attributes["default"] = Entry;
-        file.Attributes["NX_class"] = "NXroot";
-        file.Attributes["file_name"] = Path.GetFileName(start.FilePath);
-        file.Attributes["file_time"] = Iso(start.Time);
-        file.Attributes["NeXus_version"] = "4.3.0";
-
-        // NXroot's HDF5_Version names the library that wrote the file; here that is PureHDF, not the HDF5 C library.
-        file.Attributes["HDF5_Version"] = "PureHDF " + typeof(H5File).Assembly.GetName().Version?.ToString(3);
-        file.Attributes["creator"] = "StxmWeb";
-        file.Attributes["scan_uid"] = start.RunId.ToString();
-        return file;
+        return entry;
     }
+
+    /// <summary>The dimension axes, then the fixed positions, then energy (NXstxm requires energy, sample_x and sample_y).</summary>
+    private static void AddAxes(H5Group group, EntryDescriptor e)
+    {
+        foreach (var axis in e.Axes.Concat(e.Positions))
+        {
+            if (!group.ContainsKey(axis.Name))
+            {
+                group[axis.Name] = WithAttributes(new H5Dataset(axis.Values), ("units", axis.Units));
+            }
+        }
+
+        if (!group.ContainsKey("energy"))
+        {
+            group["energy"] = WithAttributes(new H5Dataset(e.EnergyEv), ("units", "eV"));
+        }
+    }
+
+    /// <summary>The EPU mode as pyStxm writes it.</summary>
+    private static string PolarizationName(Polarization mode) => mode switch
+    {
+        Polarization.CircLeft => "cir. left, point of view of source",
+        Polarization.CircRight => "cir. right, point of view of source",
+        Polarization.LinHor => "linear horizontal",
+        Polarization.IncVertMinus => "linear inclined, vertical minus",
+        Polarization.IncVertPlus => "linear inclined, vertical plus",
+        _ => "linear inclined",
+    };
 
     /// <summary>
     /// Write options for <paramref name="file"/>: contiguous datasets (so acquired lines can be written in place at
@@ -140,9 +187,17 @@ internal static class NxstxmLayout
     /// the layout message internally, so it is read by reflection. The version is pinned, and a test checks the offset
     /// against h5py's <c>dset.id.get_offset()</c>.
     /// </summary>
-    public static long ContiguousOffset(string path, string datasetPath)
+    public static long ContiguousOffset(string path, string datasetPath) => ContiguousOffsets(path, [datasetPath])[0];
+
+    /// <summary>The byte offsets of several contiguous datasets, reading the file once.</summary>
+    public static long[] ContiguousOffsets(string path, string[] datasetPaths)
     {
         using var file = H5File.OpenRead(path);
+        return [.. datasetPaths.Select(p => ContiguousOffset(file, p))];
+    }
+
+    private static long ContiguousOffset(PureHDF.VOL.Native.NativeFile file, string datasetPath)
+    {
         var dataset = file.Dataset(datasetPath);
         const BindingFlags flags = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
         var layout = dataset.GetType().GetProperty("InternalDataLayout", flags)?.GetValue(dataset)

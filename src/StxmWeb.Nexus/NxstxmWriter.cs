@@ -16,10 +16,10 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     private RunStart? _start;
     private Descriptor? _descriptor;
     private FileStream? _stream;
-    private double[] _data = [];
-    private double[] _ring = [];
-    private long _dataOffset;
-    private long _ringOffset;
+    private double[][] _data = [];
+    private double[][] _ring = [];
+    private long[] _dataOffsets = [];
+    private long[] _ringOffsets = [];
     private readonly byte[] _buffer = new byte[64 * 1024];
 
     /// <summary>Creates a writer.</summary>
@@ -78,27 +78,35 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     {
         var start = _start!;
         _descriptor = descriptor;
-        var size = descriptor.Shape.Aggregate(1L, (a, b) => a * b);
-        _data = new double[size];
-        _ring = new double[size];
-        Array.Fill(_data, double.NaN);
-        Array.Fill(_ring, double.NaN);
+        _data = [.. descriptor.Entries.Select(e => NaNs(e.Size))];
+        _ring = [.. descriptor.Entries.Select(e => NaNs(e.Size))];
         var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, start.Time, "running", "");
         layout.Write(start.FilePath, NxstxmLayout.WriteOptions(layout));
-        _dataOffset = NxstxmLayout.ContiguousOffset(start.FilePath, NxstxmLayout.DataPath(descriptor));
-        _ringOffset = NxstxmLayout.ContiguousOffset(start.FilePath, NxstxmLayout.ControlDataPath);
+        var offsets = NxstxmLayout.ContiguousOffsets(start.FilePath,
+            [.. descriptor.Entries.Select(e => NxstxmLayout.DataPath(descriptor, e)), .. descriptor.Entries.Select(NxstxmLayout.ControlDataPath)]);
+        _dataOffsets = offsets[..descriptor.Entries.Length];
+        _ringOffsets = offsets[descriptor.Entries.Length..];
         _stream = new FileStream(start.FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
-        LogOpened(_logger, start.FilePath, descriptor.Shape);
+        LogOpened(_logger, start.FilePath, descriptor.Entries.Length, descriptor.TotalSize);
     }
 
     private void Write(Frame frame)
     {
         var d = _descriptor!;
-        var rows = d.Shape.Length >= 2 ? d.Shape[^2] : 1;
-        var columns = d.Shape[^1];
+        if (frame.Entry < 0 || frame.Entry >= d.Entries.Length)
+        {
+            LogOutOfRange(_logger, frame.Sequence, frame.Plane, frame.Row, frame.Column);
+            return;
+        }
+
+        var shape = d.Entries[frame.Entry].Shape;
+        var data = _data[frame.Entry];
+        var ring = _ring[frame.Entry];
+        var rows = shape.Length >= 2 ? shape[^2] : 1;
+        var columns = shape[^1];
         var index = ((long)frame.Plane * rows + frame.Row) * columns + frame.Column;
-        var count = Math.Min(frame.Values.Length, _data.Length - (int)index);
-        if (index < 0 || count <= 0)
+        var count = Math.Min(frame.Values.Length, data.Length - (int)index);
+        if (index < 0 || count <= 0 || frame.Column < 0 || frame.Row < 0 || frame.Plane < 0)
         {
             LogOutOfRange(_logger, frame.Sequence, frame.Plane, frame.Row, frame.Column);
             return;
@@ -106,12 +114,12 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
 
         for (var i = 0; i < count; i++)
         {
-            _data[index + i] = frame.Values[i];
-            _ring[index + i] = frame.RingCurrent;
+            data[index + i] = frame.Values[i];
+            ring[index + i] = frame.RingCurrent;
         }
 
-        WriteInPlace(_dataOffset + index * sizeof(double), _data.AsSpan((int)index, count));
-        WriteInPlace(_ringOffset + index * sizeof(double), _ring.AsSpan((int)index, count));
+        WriteInPlace(_dataOffsets[frame.Entry] + index * sizeof(double), data.AsSpan((int)index, count));
+        WriteInPlace(_ringOffsets[frame.Entry] + index * sizeof(double), ring.AsSpan((int)index, count));
         _stream!.Flush();
     }
 
@@ -160,6 +168,13 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         FileClosed?.Invoke(stop, start.FilePath);
     }
 
+    private static double[] NaNs(long size)
+    {
+        var values = new double[size];
+        Array.Fill(values, double.NaN);
+        return values;
+    }
+
     private void Close()
     {
         _stream?.Dispose();
@@ -170,8 +185,8 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     /// <inheritdoc />
     public void Dispose() => Close();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "NXstxm file {Path} laid out, data {Shape}")]
-    private static partial void LogOpened(ILogger logger, string path, int[] shape);
+    [LoggerMessage(Level = LogLevel.Information, Message = "NXstxm file {Path} laid out: {Entries} entries, {Values} values")]
+    private static partial void LogOpened(ILogger logger, string path, int entries, long values);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "NXstxm file {Path} closed: {Status}")]
     private static partial void LogClosed(ILogger logger, string path, string status);

@@ -1,16 +1,15 @@
 using StxmWeb.Core.Devices;
-using StxmWeb.Core.Focus;
 using StxmWeb.Core.Plans;
 using StxmWeb.Core.Scans;
 
 namespace StxmWeb.Simulation;
 
 /// <summary>
-/// The energy device with pyStxm's "FL change with Energy" on: moving the energy also moves the zone plate along Z by
-/// the change of focal length (FL = A1·E), so the sample stays in focus (bcm/devices/sim/energy_dev.py). Both move at
-/// once; the move ends when both are done.
+/// The energy device with pyStxm's "FL change with Energy" on: moving the energy also moves the zone plate to the focus
+/// the calibration gives for the new energy (<see cref="Core.Focus.FocusSettings.Zpz"/>; bcm/devices/sim/energy_dev.py).
+/// Both move at once; the move ends when both are done.
 /// </summary>
-internal sealed class FocusTrackingEnergy(SimPositioner energy, SimPositioner zonePlateZ, ZonePlate zonePlate) : IPositioner
+internal sealed class FocusTrackingEnergy(SimPositioner energy, SimPositioner zonePlateZ, SimMicroscope scope) : IPositioner
 {
     public string Name => energy.Name;
 
@@ -26,14 +25,12 @@ internal sealed class FocusTrackingEnergy(SimPositioner energy, SimPositioner zo
 
     public async Task MoveAsync(double target, double? velocity = null, CancellationToken cancellationToken = default)
     {
-        var from = energy.Status.Setpoint;
-        var zpzTarget = zonePlateZ.Status.Setpoint
-            + FocusGeometry.ZpzOsaFocused(zonePlate.A1, target) - FocusGeometry.ZpzOsaFocused(zonePlate.A1, from);
         if (!energy.Limits.Contains(target))
         {
             await energy.MoveAsync(target, velocity, cancellationToken).ConfigureAwait(false); // throws with the reason
         }
 
+        var zpzTarget = scope.FocusSettings.Zpz(scope.ZonePlate, target);
         await Task.WhenAll(
             energy.MoveAsync(target, velocity, cancellationToken),
             zonePlateZ.MoveAsync(Math.Clamp(zpzTarget, zonePlateZ.Limits.Low, zonePlateZ.Limits.High), null, cancellationToken)).ConfigureAwait(false);

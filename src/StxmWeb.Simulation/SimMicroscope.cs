@@ -1,6 +1,7 @@
 using StxmWeb.Core.Devices;
 using StxmWeb.Core.Focus;
 using StxmWeb.Core.Plans;
+using StxmWeb.Core.Scans;
 using StxmWeb.Core.Timing;
 
 namespace StxmWeb.Simulation;
@@ -23,17 +24,35 @@ public sealed class SimulationOptions
     /// <summary>Dark count rate, counts/s.</summary>
     public double DarkCountRate { get; set; } = 50;
 
+    /// <summary>
+    /// The true OSA–sample distance, µm: the sample is in focus at Zpz = −FL + A0 (with <see cref="TrueZpzAdjustUm"/>).
+    /// The calibration starts equal to it; a sample focus scan finds it again when the calibration has drifted.
+    /// </summary>
+    public double TrueA0Um { get; set; } = 250;
+
+    /// <summary>The true zone-plate Z calibration error, µm: the OSA is in focus at Zpz = −|FL + this|.</summary>
+    public double TrueZpzAdjustUm { get; set; }
+
+    /// <summary>Where the beam hits the detector stage (its X/Y), µm, and the spot's FWHM there.</summary>
+    public (double X, double Y, double FwhmUm) DetectorBeam { get; set; } = (80, -50, 300);
+
+    /// <summary>
+    /// Dose (photons/µm²) that removes 1/e of a particle's mass (radiation damage); 0 turns damage off. Every count
+    /// deposits its photons where the beam stands, so long exposures (the pattern generator) show up in later images.
+    /// </summary>
+    public double DamageDosePerUm2 { get; set; } = 3e6;
+
     /// <summary>Seed of the counter's Poisson noise (and the sample layout).</summary>
     public int Seed { get; set; } = 17;
 
     /// <summary>
     /// The standard simulated STXM (the same devices as appsettings/beamline.sim.json): piezo fine stage ±50 µm,
-    /// steppers, zone plate in focus at 285 eV, OSA, detector stage, energy and EPU polarization.
+    /// steppers, goniometer, zone plate in focus at 285 eV, OSA, detector stage, energy and EPU.
     /// </summary>
     public static SimulationOptions Standard()
     {
         var options = new SimulationOptions();
-        var focus = -FocusGeometry.FocalLength(options.ZonePlate.A1, 285);
+        var focus = -FocusGeometry.FocalLength(options.ZonePlate.A1, 285) + options.TrueA0Um;
         options.Positioners.AddRange(
         [
             Axis("SampleFineX", "µm", -50, 50, 2000, 200_000, 1, 0),
@@ -43,10 +62,15 @@ public sealed class SimulationOptions
             Axis("ZonePlateZ", "µm", -20_000, 0, 500, 5000, 20, focus),
             Axis("OsaX", "µm", -3000, 3000, 1000, 5000, 20, 0),
             Axis("OsaY", "µm", -3000, 3000, 1000, 5000, 20, 0),
-            Axis("DetectorX", "µm", -5000, 5000, 1000, 5000, 20, 0),
-            Axis("DetectorY", "µm", -5000, 5000, 1000, 5000, 20, 0),
+            Axis("DetectorX", "µm", -5000, 5000, 1000, 5000, 20, 80),
+            Axis("DetectorY", "µm", -5000, 5000, 1000, 5000, 20, -50),
+            Axis("GoniX", "µm", -3000, 3000, 1000, 5000, 30, 0),
+            Axis("GoniY", "µm", -3000, 3000, 1000, 5000, 30, 0),
+            Axis("GoniTheta", "degree", -90, 90, 20, 40, 100, 0),
             Axis("Energy", "eV", 100, 2500, 20, 100, 20, 285),
             Axis("EpuPolarization", "", 0, 5, 0.5, 1, 100, 0),
+            Axis("EpuOffset", "mm", -10, 10, 1, 5, 50, 0),
+            Axis("EpuAngle", "degree", -90, 90, 10, 20, 50, 0),
         ]);
         return options;
     }
@@ -60,12 +84,13 @@ public sealed class SimulationOptions
 /// focus, FL = A1·E), an OSA, a sample of particles with carbon K-edge spectra, a storage ring with top-up, and a
 /// counter with Poisson noise. Everything reads time from one <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class SimMicroscope : IInstrument
+public sealed class SimMicroscope : IInstrument, IFocusControl
 {
     private readonly Dictionary<string, SimPositioner> _byName;
     private readonly TimeProvider _time;
     private readonly SimulationOptions _options;
     private readonly long _origin;
+    private FocusSettings _focus;
 
     /// <summary>Builds the microscope from its options.</summary>
     public SimMicroscope(SimulationOptions options, TimeProvider time, SampleModel? sample = null)
@@ -73,6 +98,7 @@ public sealed class SimMicroscope : IInstrument
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _origin = time.GetTimestamp();
+        _focus = new FocusSettings(A0: options.TrueA0Um, ZpzAdjust: options.TrueZpzAdjustUm);
         var positioners = options.Positioners.Select(o => new SimPositioner(o, time)).ToList();
         _byName = positioners.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
         foreach (var required in new[] { Roles.SampleX, Roles.SampleY, Roles.Energy, "ZonePlateZ" })
@@ -85,7 +111,7 @@ public sealed class SimMicroscope : IInstrument
 
         // pyStxm's "FL change with Energy": the energy device drives the zone plate along with it.
         Positioners = [.. positioners.Select(p => string.Equals(p.Name, Roles.Energy, StringComparison.OrdinalIgnoreCase)
-            ? new FocusTrackingEnergy(p, _byName["ZonePlateZ"], options.ZonePlate)
+            ? new FocusTrackingEnergy(p, _byName["ZonePlateZ"], this)
             : (IPositioner)p)];
         Sample = sample ?? SampleModel.Default(seed: options.Seed);
         Counter = new SimCounter(this, options.Seed);
@@ -112,6 +138,33 @@ public sealed class SimMicroscope : IInstrument
     /// <summary>The zone plate.</summary>
     public ZonePlate ZonePlate => _options.ZonePlate;
 
+    /// <inheritdoc />
+    public Osa Osa => _options.Osa;
+
+    /// <inheritdoc />
+    public IFocusControl Focus => this;
+
+    /// <summary>The focus calibration the energy device applies.</summary>
+    public FocusSettings FocusSettings => Volatile.Read(ref _focus);
+
+    /// <inheritdoc />
+    FocusSettings IFocusControl.Settings => FocusSettings;
+
+    /// <inheritdoc />
+    public async Task ApplyAsync(FocusSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!FocusSettings.A0Limits.Contains(settings.A0) || !double.IsFinite(settings.DeltaA0) || !double.IsFinite(settings.ZpzAdjust)
+            || !double.IsFinite(settings.DefocusSpotUm) || settings.DefocusSpotUm < 0)
+        {
+            throw new DeviceException("Focus", FormattableString.Invariant($"A0 must be within {FocusSettings.A0Limits} µm and the other values finite (defocus ≥ 0)."));
+        }
+
+        Volatile.Write(ref _focus, settings);
+        var zpz = _byName[Roles.ZonePlateZ];
+        await zpz.MoveAsync(Math.Clamp(settings.Zpz(ZonePlate, Energy.Status.Setpoint), zpz.Limits.Low, zpz.Limits.High), null, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The clock every device runs on.</summary>
     public TimeProvider Time => _time;
 
@@ -126,8 +179,11 @@ public sealed class SimMicroscope : IInstrument
         return 220.0 * Math.Exp(-phase / 6000.0);
     }
 
-    /// <summary>The zone-plate Z at which the sample is in focus for <paramref name="energyEv"/> (−FL).</summary>
-    public double FocusZpz(double energyEv) => FocusGeometry.ZpzOsaFocused(ZonePlate.A1, energyEv);
+    /// <summary>The zone-plate Z at which the sample truly is in focus for <paramref name="energyEv"/> (−|FL + adjust| + A0).</summary>
+    public double FocusZpz(double energyEv) => FocusGeometry.ZpzSampleFocused(ZonePlate.A1, energyEv, _options.TrueA0Um, 0, 0, _options.TrueZpzAdjustUm);
+
+    /// <summary>The zone-plate Z at which the OSA plane truly is in focus (−|FL + adjust|).</summary>
+    public double OsaFocusZpz(double energyEv) => FocusGeometry.ZpzOsaFocused(ZonePlate.A1, energyEv, _options.TrueZpzAdjustUm);
 
     /// <summary>
     /// Expected count rate (counts/s) at a timestamp, from where every positioner stands then: beam position on the
@@ -136,13 +192,46 @@ public sealed class SimMicroscope : IInstrument
     public double CountRateAt(long timestamp)
     {
         var energy = Position(Roles.Energy, timestamp);
-        var x = Position("CoarseX", timestamp) + Position(Roles.SampleX, timestamp);
-        var y = Position("CoarseY", timestamp) + Position(Roles.SampleY, timestamp);
-        var defocus = Position("ZonePlateZ", timestamp) - FocusZpz(energy);
-        var spot = FocusGeometry.SpotAtDefocusUm(ZonePlate, energy, defocus);
-        var od = Sample.OpticalDensity(x, y, energy, spot);
-        var rate = _options.PeakCountRate * (RingCurrentAt(timestamp) / 220.0) * BeamlineFlux(energy) * OsaTransmission(timestamp);
-        return rate * Math.Exp(-od) + _options.DarkCountRate;
+        var (x, y) = BeamOnSample(timestamp);
+        var zpz = Position(Roles.ZonePlateZ, timestamp);
+        var spot = FocusGeometry.SpotAtDefocusUm(ZonePlate, energy, zpz - FocusZpz(energy));
+        var od = Sample.OpticalDensity(x, y, energy, spot, Position(Roles.GoniTheta, timestamp), PolarizationAngle(timestamp));
+        return IncidentRateAt(timestamp) * Math.Exp(-od) * DetectorAcceptance(timestamp) + _options.DarkCountRate;
+    }
+
+    /// <summary>Photons/s reaching the sample: ring current, beamline flux at the energy, OSA transmission.</summary>
+    public double IncidentRateAt(long timestamp)
+    {
+        var energy = Position(Roles.Energy, timestamp);
+        var zpz = Position(Roles.ZonePlateZ, timestamp);
+        return _options.PeakCountRate * (RingCurrentAt(timestamp) / 220.0) * BeamlineFlux(energy) * OsaTransmission(timestamp, energy, zpz);
+    }
+
+    /// <summary>Where the beam crosses the sample, in sample coordinates: coarse + goniometer + fine stage.</summary>
+    public (double X, double Y) BeamOnSample(long timestamp) =>
+        (Position(Roles.CoarseX, timestamp) + Position(Roles.GoniX, timestamp) + Position(Roles.SampleX, timestamp),
+         Position(Roles.CoarseY, timestamp) + Position(Roles.GoniY, timestamp) + Position(Roles.SampleY, timestamp));
+
+    /// <summary>
+    /// Direction of the linear polarization's E vector, degrees from horizontal, or null for circular light: LinHor 0°,
+    /// IncVert± 90°, LinInc its angle.
+    /// </summary>
+    private double? PolarizationAngle(long timestamp) => (int)Math.Round(Position(Roles.EpuPolarization, timestamp)) switch
+    {
+        2 => 0,
+        3 or 4 => 90,
+        5 => Position(Roles.EpuAngle, timestamp),
+        _ => null,
+    };
+
+    /// <summary>Fraction of the beam the detector collects: a Gaussian spot at <see cref="SimulationOptions.DetectorBeam"/>.</summary>
+    private double DetectorAcceptance(long timestamp)
+    {
+        var (bx, by, fwhm) = _options.DetectorBeam;
+        var dx = Position(Roles.DetectorX, timestamp) - bx;
+        var dy = Position(Roles.DetectorY, timestamp) - by;
+        var sigma = fwhm / 2.3548;
+        return Math.Exp(-(dx * dx + dy * dy) / (2 * sigma * sigma));
     }
 
     /// <summary>
@@ -156,15 +245,34 @@ public sealed class SimMicroscope : IInstrument
         return envelope * Math.Exp(-contamination);
     }
 
-    private double OsaTransmission(long timestamp)
+    /// <summary>
+    /// Fraction of the first-order cone the OSA lets through. At the OSA plane the cone is a disc of radius
+    /// |Zpz − OSA focus| · NA; the aperture's edge is seen through it, so the edge softens with that radius and is
+    /// sharpest when the OSA is in focus (what an OSA focus scan finds).
+    /// </summary>
+    private double OsaTransmission(long timestamp, double energy, double zpz)
     {
-        var dx = Position("OsaX", timestamp);
-        var dy = Position("OsaY", timestamp);
+        var dx = Position(Roles.OsaX, timestamp);
+        var dy = Position(Roles.OsaY, timestamp);
         var offset = Math.Sqrt(dx * dx + dy * dy);
         var radius = _options.Osa.DiameterUm / 2;
+        var na = FocusGeometry.NumericalAperture(ZonePlate.DiameterUm, FocusGeometry.FocalLength(ZonePlate.A1, energy));
+        var cone = Math.Abs(zpz - OsaFocusZpz(energy)) * na;
+        var width = Math.Sqrt(1.0 + cone * cone * 0.5);
+        return 0.5 * SampleModel.Erfc((offset - radius + 0.3 * cone) / width);
+    }
 
-        // The first-order cone at the OSA is a few µm wide: a soft edge.
-        return 0.5 * SampleModel.Erfc((offset - radius) / 3.0);
+    /// <summary>Deposits the photons of a dwell that began at <paramref name="start"/> where the beam stood (radiation dose).</summary>
+    private void Deposit(long start, TimeSpan dwell)
+    {
+        if (_options.DamageDosePerUm2 <= 0)
+        {
+            return;
+        }
+
+        var middle = start + (long)(dwell.TotalSeconds / 2 * _time.TimestampFrequency);
+        var (x, y) = BeamOnSample(middle);
+        Sample.Deposit(x, y, IncidentRateAt(middle) * dwell.TotalSeconds, _options.DamageDosePerUm2);
     }
 
     private double Position(string name, long timestamp) => _byName.TryGetValue(name, out var p) ? p.PositionAt(timestamp) : 0;
@@ -213,6 +321,7 @@ public sealed class SimMicroscope : IInstrument
             }
 
             var mean = rate / SubSamples * dwell.TotalSeconds;
+            scope.Deposit(start, dwell);
             lock (_gate)
             {
                 return Poisson(mean);

@@ -56,6 +56,8 @@ app.MapOpenApi();
 app.MapHealthChecks("/healthz");
 app.MapScanApi();
 app.MapMotorApi();
+app.MapDefinitionApi();
+app.MapFocusApi();
 app.MapHub<LiveHub>("/hubs/live");
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

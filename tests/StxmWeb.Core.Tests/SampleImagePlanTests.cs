@@ -21,9 +21,9 @@ public sealed class SampleImagePlanTests
     [Fact]
     public void PointByPoint_VisitsEveryPixelOnceInRasterOrder()
     {
-        var request = new SampleImageRequest(new AxisRegion(0, 4, 3), new AxisRegion(0, 2, 2), 2, 285, AcquisitionMode.PointByPoint);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 4, 3), new AxisRegion(0, 2, 2), 2, 285, AcquisitionMode.PointByPoint);
 
-        var acquisitions = SampleImagePlan.Build(request, Kinematics).OfType<AcquirePointMsg>().ToList();
+        var acquisitions = ScanPlanner.Build(request, Kinematics).Plan.OfType<AcquirePointMsg>().ToList();
 
         Assert.Equal(6, acquisitions.Count);
         Assert.Equal([(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)], acquisitions.Select(a => (a.Row, a.Column)));
@@ -33,9 +33,9 @@ public sealed class SampleImagePlanTests
     [Fact]
     public void PointByPoint_MovesStayOnTheSetpoints()
     {
-        var request = new SampleImageRequest(new AxisRegion(1, 4, 3), new AxisRegion(-1, 2, 2), 2, 285, AcquisitionMode.PointByPoint);
+        var request = ScanRequest.SampleImage(new AxisRegion(1, 4, 3), new AxisRegion(-1, 2, 2), 2, 285, AcquisitionMode.PointByPoint);
 
-        var targets = SampleImagePlan.Build(request, Kinematics).OfType<MoveMsg>().SelectMany(m => m.Targets).ToList();
+        var targets = ScanPlanner.Build(request, Kinematics).Plan.OfType<MoveMsg>().SelectMany(m => m.Targets).ToList();
 
         Assert.All(targets.Where(t => t.Positioner == Roles.SampleX), t => Assert.Contains(t.Target, request.X.Setpoints()));
         Assert.All(targets.Where(t => t.Positioner == Roles.SampleY), t => Assert.Contains(t.Target, request.Y.Setpoints()));
@@ -46,9 +46,9 @@ public sealed class SampleImagePlanTests
     public void Line_FliesEachRowWithRunUpAndRunOut()
     {
         // 11 points over 10 µm: 1 µm step; 1 ms dwell -> 1000 µm/s; run-up v²/2a = 1e6 / 4e5 = 2.5 µm.
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 11), new AxisRegion(0, 4, 5), 1, 285);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 11), new AxisRegion(0, 4, 5), 1, 285);
 
-        var flies = SampleImagePlan.Build(request, Kinematics).OfType<FlyLineMsg>().ToList();
+        var flies = ScanPlanner.Build(request, Kinematics).Plan.OfType<FlyLineMsg>().ToList();
 
         Assert.Equal(5, flies.Count);
         var fly = flies[0];
@@ -63,9 +63,9 @@ public sealed class SampleImagePlanTests
     [Fact]
     public void Plan_HasACheckpointAtEveryLineBoundary()
     {
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 11), new AxisRegion(0, 4, 5), 1, 285);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 11), new AxisRegion(0, 4, 5), 1, 285);
 
-        var checkpoints = SampleImagePlan.Build(request, Kinematics).OfType<CheckpointMsg>().Select(c => c.CompletedPixels);
+        var checkpoints = ScanPlanner.Build(request, Kinematics).Plan.OfType<CheckpointMsg>().Select(c => c.CompletedPixels);
 
         Assert.Equal([0L, 11, 22, 33, 44, 55], checkpoints);
     }
@@ -76,10 +76,10 @@ public sealed class SampleImagePlanTests
         // Per row: accelerate 5 ms + 11 bins x 1 ms + decelerate 5 ms + settle 1 ms = 22 ms. The moves between rows
         // (Y by 1 µm and X back by 16 µm, together) take the longer: X 16 µm at 2e5 µm/s² is triangular,
         // 2*sqrt(16/2e5) = 17.889 ms + 1 ms settle. The first row starts where the stages stand (no move cost).
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 11), new AxisRegion(0, 4, 5), 1, 285);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 11), new AxisRegion(0, 4, 5), 1, 285);
         var start = new Dictionary<string, double> { [Roles.SampleX] = -8, [Roles.SampleY] = -2, [Roles.Energy] = 285 };
 
-        var estimate = SampleImagePlan.Estimate(SampleImagePlan.Build(request, Kinematics), Kinematics, start);
+        var estimate = ScanPlanner.Estimate(ScanPlanner.Build(request, Kinematics).Plan, Kinematics, start);
 
         var expected = (5 * 22.0) + (4 * (2 * Math.Sqrt(16 / 2e5) * 1000 + 1));
         Assert.Equal(expected, estimate.TotalMilliseconds, 3);

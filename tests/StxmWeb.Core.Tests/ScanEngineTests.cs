@@ -18,14 +18,12 @@ public sealed class ScanEngineTests
 
     private ScanEngine NewEngine() => new(_scope, _scope.Time, NullLogger<ScanEngine>.Instance);
 
-    private Task<RunStop> RunAsync(ScanEngine engine, SampleImageRequest request, IEnumerable<Msg>? plan = null)
+    private Task<RunStop> RunAsync(ScanEngine engine, ScanRequest request, IEnumerable<Msg>? plan = null)
     {
         var id = Guid.NewGuid();
         var start = new RunStart(id, 1, request, DateTimeOffset.UtcNow, "test", "/dev/null");
-        var descriptor = new Descriptor(id, "counter0", "counts", [1, request.Y.Points, request.X.Points],
-            [new Axis("energy", "eV", [request.EnergyEv]), new Axis("sample_y", "µm", request.Y.Setpoints()), new Axis("sample_x", "µm", request.X.Setpoints())],
-            [request.EnergyEv], request.DwellMs, TimeSpan.FromSeconds(1));
-        return engine.RunAsync(start, descriptor, plan ?? SampleImagePlan.Build(request, Kinematics), Kinematics, _documents, TestContext.Current.CancellationToken);
+        var descriptor = new Descriptor(id, "counter0", "counts", request.ScanType, ScanPlanner.Build(request, Kinematics).Entries, TimeSpan.FromSeconds(1));
+        return engine.RunAsync(start, descriptor, plan ?? ScanPlanner.Build(request, Kinematics).Plan, Kinematics, _documents, TestContext.Current.CancellationToken);
     }
 
     [Theory]
@@ -33,7 +31,7 @@ public sealed class ScanEngineTests
     [InlineData(AcquisitionMode.PointByPoint)]
     public async Task Run_EmitsStartDescriptorEveryPixelAndStop(AcquisitionMode mode)
     {
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 12), new AxisRegion(0, 10, 8), 1, 285, mode);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 12), new AxisRegion(0, 10, 8), 1, 285, mode);
 
         var stop = await RunAsync(NewEngine(), request);
 
@@ -52,7 +50,7 @@ public sealed class ScanEngineTests
     public async Task Abort_EndsTheRunAsAborted_KeepingTheLinesTaken()
     {
         var engine = NewEngine();
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 50), new AxisRegion(0, 10, 200), 1, 285);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 50), new AxisRegion(0, 10, 200), 1, 285);
         _documents.OnFrame = frame =>
         {
             if (frame.Row == 5)
@@ -73,7 +71,7 @@ public sealed class ScanEngineTests
     public async Task Fail_EndsTheRunAsFailed_WithTheReasonGiven()
     {
         var engine = NewEngine();
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 50), new AxisRegion(0, 10, 200), 1, 285);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 50), new AxisRegion(0, 10, 200), 1, 285);
         _documents.OnFrame = frame =>
         {
             if (frame.Row == 2)
@@ -93,7 +91,7 @@ public sealed class ScanEngineTests
     public async Task Pause_HoldsAtALineBoundary_AndResumeCompletesTheRun()
     {
         var engine = NewEngine();
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 20), new AxisRegion(0, 10, 10), 1, 285);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 20), new AxisRegion(0, 10, 10), 1, 285);
         var paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         engine.ProgressChanged += p =>
         {
@@ -127,8 +125,8 @@ public sealed class ScanEngineTests
     [Fact]
     public async Task DeviceFault_EndsTheRunAsFailed_WithTheDeviceAndReason()
     {
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 10), new AxisRegion(0, 10, 10), 1, 285);
-        var plan = SampleImagePlan.Build(request, Kinematics).Take(8).Append(new MoveMsg(Roles.SampleY, 75));
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 10), new AxisRegion(0, 10, 10), 1, 285);
+        var plan = ScanPlanner.Build(request, Kinematics).Plan.Take(8).Append(new MoveMsg(Roles.SampleY, 75));
 
         var stop = await RunAsync(NewEngine(), request, plan);
 
@@ -142,7 +140,7 @@ public sealed class ScanEngineTests
     public async Task Run_WhileAnotherRuns_IsRefused()
     {
         var engine = NewEngine();
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 20), new AxisRegion(0, 10, 40), 1, 285);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 20), new AxisRegion(0, 10, 40), 1, 285);
         var first = RunAsync(engine, request);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => RunAsync(engine, request));
@@ -162,7 +160,7 @@ public sealed class ScanEngineTests
                 seen.Add(p);
             }
         };
-        var request = new SampleImageRequest(new AxisRegion(0, 10, 20), new AxisRegion(0, 10, 10), 1, 285);
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 20), new AxisRegion(0, 10, 10), 1, 285);
 
         await RunAsync(engine, request);
 

@@ -10,16 +10,17 @@ public sealed class NxstxmWriterTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("stxmweb-nexus-").FullName;
     private readonly NxstxmWriter _writer = new(NullLogger<NxstxmWriter>.Instance);
-    private readonly SampleImageRequest _request = new(new AxisRegion(1, 6, 4), new AxisRegion(-2, 4, 3), 2, 285.2) { Title = "test image" };
+    private readonly ScanRequest _request = ScanRequest.SampleImage(new AxisRegion(1, 6, 4), new AxisRegion(-2, 4, 3), 2, 285.2) with { Title = "test image" };
 
     private (RunStart Start, Descriptor Descriptor) Begin()
     {
         var id = Guid.NewGuid();
         var path = Path.Combine(_root, "A261125001.hdf5");
         var start = new RunStart(id, 1, _request, new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero), "tester", path);
-        var descriptor = new Descriptor(id, "counter0", "counts", [1, 3, 4],
-            [new Axis("energy", "eV", [285.2]), new Axis("sample_y", "µm", _request.Y.Setpoints()), new Axis("sample_x", "µm", _request.X.Setpoints())],
-            [285.2], 2, TimeSpan.FromSeconds(3));
+        var descriptor = new Descriptor(id, "counter0", "counts", ScanType.SampleImage,
+            [new EntryDescriptor("entry0", [1, 3, 4],
+                [new Axis("energy", "eV", [285.2]), new Axis("sample_y", "µm", _request.Y.Setpoints()), new Axis("sample_x", "µm", _request.X.Setpoints())],
+                [285.2], [2], "sample image")], TimeSpan.FromSeconds(3));
         return (start, descriptor);
     }
 
@@ -32,7 +33,7 @@ public sealed class NxstxmWriterTests : IDisposable
     }
 
     private static Frame Line(Guid run, int sequence, int row, double first) =>
-        new(run, sequence, 0, row, 0, [first, first + 1, first + 2, first + 3], DateTimeOffset.UtcNow, 219.5);
+        new(run, sequence, 0, 0, row, 0, [first, first + 1, first + 2, first + 3], DateTimeOffset.UtcNow, 219.5);
 
     [Fact]
     public async Task CompleteRun_IsAnNXstxmFile_WithTheScansDataAxesAndMetadata()

@@ -37,7 +37,7 @@ class LiveViewer {
     this.table = lut(colormap);
     this.contrast = 'auto';
     this.run = null;
-    this.data = null;
+    this.entries = null;
     this.filled = 0;
     this.linesReceived = 0;
     this.dirty = false;
@@ -64,20 +64,39 @@ class LiveViewer {
 
   start(run) {
     this.run = run;
-    const [planes, rows, cols] = run.shape.length === 3 ? run.shape : [1, ...run.shape];
-    this.planes = planes; this.rows = rows; this.cols = cols;
-    this.data = new Float32Array(rows * cols).fill(NaN);
+    this.entries = run.entries.map((e) => {
+      const shape = e.shape;
+      const size = shape.reduce((a, b) => a * b, 1);
+      return { ...e, size, data: new Float32Array(size).fill(NaN), min: Infinity, max: -Infinity, plane: 0 };
+    });
+    this.total = this.entries.reduce((a, e) => a + e.size, 0);
+    this.current = 0;
     this.filled = 0;
     this.linesReceived = 0;
-    this.min = Infinity; this.max = -Infinity;
-    this.canvas.width = cols;
-    this.canvas.height = rows;
-    this.image = this.ctx.createImageData(cols, rows);
     this.status = 'running';
     this.canvas.dataset.runId = run.runId;
     this.canvas.dataset.status = 'running';
-    this.fit();
+    this.canvas.dataset.entries = String(this.entries.length);
+    this.layout();
     this.schedule();
+  }
+
+  // Sizes the canvas for the current entry: an image for 2-D and 3-D data, a plot for 1-D data.
+  layout() {
+    const e = this.entries[this.current];
+    const shape = e.shape;
+    this.kind = shape.length === 1 ? 'plot' : 'image';
+    if (this.kind === 'plot') {
+      this.rows = 1; this.cols = shape[0]; this.planes = 1;
+      this.canvas.width = 640; this.canvas.height = 360;
+      this.image = null;
+    } else {
+      [this.planes, this.rows, this.cols] = shape.length === 3 ? shape : [1, ...shape];
+      this.canvas.width = this.cols; this.canvas.height = this.rows;
+      this.image = this.ctx.createImageData(this.cols, this.rows);
+    }
+    this.canvas.dataset.kind = this.kind;
+    this.fit();
   }
 
   lines(runId, header, payload) {
@@ -85,19 +104,27 @@ class LiveViewer {
     const bytes = payload instanceof Uint8Array ? payload : new Uint8Array(payload);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let offset = 0;
-    for (let i = 0; i + 3 < header.length; i += 4) {
-      const plane = header[i], row = header[i + 1], col = header[i + 2], count = header[i + 3];
-      const base = row * this.cols + col;
+    let latest = this.current;
+    for (let i = 0; i + 4 < header.length; i += 5) {
+      const entry = header[i], plane = header[i + 1], row = header[i + 2], col = header[i + 3], count = header[i + 4];
+      const e = this.entries[entry];
+      if (!e) { offset += count * 4; continue; }
+      const shape = e.shape;
+      const rows = shape.length >= 2 ? shape[shape.length - 2] : 1;
+      const cols = shape[shape.length - 1];
+      const base = (plane * rows + row) * cols + col;
       for (let k = 0; k < count; k++, offset += 4) {
-        if (plane !== this.planes - 1 && this.planes > 1) continue;
         const v = view.getFloat32(offset, true);
-        if (Number.isNaN(this.data[base + k]) && !Number.isNaN(v)) this.filled++;
-        this.data[base + k] = v;
-        if (v < this.min) this.min = v;
-        if (v > this.max) this.max = v;
+        if (Number.isNaN(e.data[base + k]) && !Number.isNaN(v)) this.filled++;
+        e.data[base + k] = v;
+        if (v < e.min) e.min = v;
+        if (v > e.max) e.max = v;
       }
+      e.plane = shape.length === 3 ? plane : 0;
+      latest = entry;
       this.linesReceived++;
     }
+    if (latest !== this.current) { this.current = latest; this.layout(); }
     this.schedule();
   }
 
@@ -114,9 +141,16 @@ class LiveViewer {
     requestAnimationFrame(() => { this.dirty = false; this.draw(); });
   }
 
-  limits() {
+  // The values shown now: the current entry's latest plane.
+  shown() {
+    const e = this.entries[this.current];
+    const n = this.rows * this.cols;
+    return e.data.subarray(e.plane * n, e.plane * n + n);
+  }
+
+  limits(values, e) {
     if (this.contrast === 'p1') {
-      const finite = this.data.filter(Number.isFinite);
+      const finite = values.filter(Number.isFinite);
       if (finite.length > 10) {
         const step = Math.max(1, Math.floor(finite.length / 20000));
         const sample = [];
@@ -125,20 +159,39 @@ class LiveViewer {
         return [sample[Math.floor(sample.length * 0.01)], sample[Math.floor(sample.length * 0.99)]];
       }
     }
-    return [this.min, this.max];
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return Number.isFinite(lo) ? [lo, hi] : [e.min, e.max];
   }
 
   draw() {
-    if (!this.data) return;
-    const [lo, hi] = this.limits();
+    if (!this.entries) return;
+    const e = this.entries[this.current];
+    const values = this.shown();
+    const [lo, hi] = this.limits(values, e);
     this.lo = lo; this.hi = hi;
+    if (this.kind === 'plot') this.drawPlot(e, values, lo, hi); else this.drawImage(values, lo, hi);
+    this.canvas.dataset.filled = String(this.filled);
+    this.canvas.dataset.lines = String(this.linesReceived);
+    this.canvas.dataset.entry = String(this.current);
+    const energy = e.energy?.[e.plane] ?? e.energy?.[0];
+    const axes = e.axes.map((a) => a.name).join(' × ');
+    const where = this.entries.length > 1 ? `${e.name} (${this.current + 1}/${this.entries.length}) · ` : '';
+    const angle = e.rotationAngle ? ` · θ ${format(e.rotationAngle, 1)}°` : '';
+    const pol = e.polarization ? ` · ${e.polarization}` : '';
+    this.setMeta(`${this.run.fileName ?? ''} · ${where}${e.stxmScanType} · ${e.shape.join('×')} (${axes}) · `
+      + `${format(energy, 2)} eV${angle}${pol} · ${Math.round((100 * this.filled) / this.total)} % · ${this.status}`);
+    this.drawColorbar();
+  }
+
+  drawImage(values, lo, hi) {
     const span = hi > lo ? hi - lo : 1;
     const px = this.image.data, t = this.table, rows = this.rows, cols = this.cols;
     for (let r = 0; r < rows; r++) {
-      // Row 0 holds the lowest sample_y: draw it at the bottom, as the stage sees it.
+      // Row 0 holds the lowest setpoint of the slow axis: draw it at the bottom, as the stage sees it.
       const dst = (rows - 1 - r) * cols;
       for (let c = 0; c < cols; c++) {
-        const v = this.data[r * cols + c];
+        const v = values[r * cols + c];
         const o = (dst + c) * 4;
         if (Number.isNaN(v)) { px[o] = 24; px[o + 1] = 28; px[o + 2] = 34; px[o + 3] = 255; continue; }
         const i = Math.max(0, Math.min(255, Math.round(((v - lo) / span) * 255))) * 3;
@@ -146,16 +199,31 @@ class LiveViewer {
       }
     }
     this.ctx.putImageData(this.image, 0, 0);
-    this.canvas.dataset.filled = String(this.filled);
-    this.canvas.dataset.lines = String(this.linesReceived);
-    const total = rows * cols;
-    const x = this.run.axes.find((a) => a.name === 'sample_x');
-    const y = this.run.axes.find((a) => a.name === 'sample_y');
-    const energy = this.run.energy?.[0];
-    this.setMeta(`${this.run.fileName ?? ''} · ${cols}×${rows} px · ${format(energy, 2)} eV · ${this.run.dwellMs} ms · `
-      + `${Math.round((100 * this.filled) / total)} % · ${this.status}`
-      + (x && y ? ` · x ${format(x.values[0], 2)}…${format(x.values[x.values.length - 1], 2)} µm` : ''));
-    this.drawColorbar();
+  }
+
+  // A 1-D entry (point spectrum, positioner scan): counts against the axis, with its range written at the corners.
+  drawPlot(e, values, lo, hi) {
+    const ctx = this.ctx, w = this.canvas.width, h = this.canvas.height, pad = 36;
+    const xs = e.axes[0].values;
+    ctx.fillStyle = '#14181d'; ctx.fillRect(0, 0, w, h);
+    ctx.strokeStyle = '#2c343e'; ctx.strokeRect(pad, 8, w - pad - 8, h - pad - 8);
+    const x0 = xs[0], x1 = xs[xs.length - 1];
+    const spanX = x1 !== x0 ? x1 - x0 : 1, spanY = hi > lo ? hi - lo : 1;
+    ctx.strokeStyle = '#5ec2c2'; ctx.lineWidth = 1.5; ctx.beginPath();
+    let started = false;
+    for (let i = 0; i < values.length; i++) {
+      if (Number.isNaN(values[i])) continue;
+      const px = pad + ((xs[i] - x0) / spanX) * (w - pad - 8);
+      const py = 8 + (1 - (values[i] - lo) / spanY) * (h - pad - 8);
+      if (started) ctx.lineTo(px, py); else { ctx.moveTo(px, py); started = true; }
+    }
+    ctx.stroke();
+    ctx.fillStyle = '#8d9aa8'; ctx.font = '11px sans-serif';
+    ctx.fillText(`${format(x0, 2)}`, pad, h - 12);
+    const label = `${format(x1, 2)} ${e.axes[0].units} (${e.axes[0].name})`;
+    ctx.fillText(label, w - 8 - ctx.measureText(label).width, h - 12);
+    ctx.fillText(Number.isFinite(hi) ? format(hi, 0) : '', 2, 16);
+    ctx.fillText(Number.isFinite(lo) ? format(lo, 0) : '', 2, h - pad);
   }
 
   drawColorbar() {
@@ -175,37 +243,39 @@ class LiveViewer {
   }
 
   fit() {
-    if (!this.cols) return;
-    // Keep the physical aspect: each pixel is one step wide and one step high on the sample.
-    const step = (name) => {
-      const v = this.run.axes.find((a) => a.name === name)?.values ?? [];
-      return v.length > 1 ? Math.abs(v[v.length - 1] - v[0]) / (v.length - 1) : 1;
-    };
-    const width = this.cols * step('sample_x');
-    const height = this.rows * step('sample_y');
+    if (!this.entries) return;
     const box = this.host.getBoundingClientRect();
+    const e = this.entries[this.current];
+    let width = this.canvas.width, height = this.canvas.height;
+    if (this.kind === 'image') {
+      // Keep the physical aspect when both axes are lengths: each pixel is one step wide and one step high.
+      const [ya, xa] = e.axes.slice(-2);
+      const step = (a) => (a.values.length > 1 ? Math.abs(a.values[a.values.length - 1] - a.values[0]) / (a.values.length - 1) : 1);
+      if (xa.units === ya.units && step(xa) > 0 && step(ya) > 0) { width = this.cols * step(xa); height = this.rows * step(ya); }
+      else { width = box.width; height = box.height; }
+    }
     const scale = Math.max(1e-6, Math.min(box.width / width, box.height / height));
     this.canvas.style.width = `${Math.floor(width * scale)}px`;
     this.canvas.style.height = `${Math.floor(height * scale)}px`;
   }
 
   cursor(e) {
-    if (!this.run) return;
+    if (!this.entries || this.kind !== 'image') { this.setReadout(null); return; }
     const rect = this.canvas.getBoundingClientRect();
     const col = Math.floor(((e.clientX - rect.left) / rect.width) * this.cols);
     const rowFromTop = Math.floor(((e.clientY - rect.top) / rect.height) * this.rows);
     const row = this.rows - 1 - rowFromTop;
     if (col < 0 || col >= this.cols || row < 0 || row >= this.rows) { this.setReadout(null); return; }
-    const x = this.run.axes.find((a) => a.name === 'sample_x')?.values[col];
-    const y = this.run.axes.find((a) => a.name === 'sample_y')?.values[row];
-    this.setReadout({ col, row, x, y, value: this.data[row * this.cols + col] });
+    const entry = this.entries[this.current];
+    const [ya, xa] = entry.axes.slice(-2);
+    this.setReadout({ col, row, xa, ya, x: xa.values[col], y: ya.values[row], value: this.shown()[row * this.cols + col] });
   }
 
   setReadout(p) {
     if (!this.readout) return;
     this.readout.textContent = p
-      ? `x ${format(p.x)} µm   y ${format(p.y)} µm   value ${Number.isNaN(p.value) ? 'not yet acquired' : `${format(p.value, 0)} ${this.run.units}`}   (row ${p.row}, column ${p.col})`
-      : 'move the cursor over the image for value and stage coordinates';
+      ? `${p.xa.name} ${format(p.x)} ${p.xa.units}   ${p.ya.name} ${format(p.y)} ${p.ya.units}   value ${Number.isNaN(p.value) ? 'not yet acquired' : `${format(p.value, 0)} ${this.run.units}`}   (row ${p.row}, column ${p.col})`
+      : 'move the cursor over the image for value and axis coordinates';
   }
 
   setMeta(text) {

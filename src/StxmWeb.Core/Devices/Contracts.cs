@@ -94,6 +94,9 @@ public interface IInstrument
     /// <summary>Ring current now, mA (written into the file as the NXmonitor control).</summary>
     double RingCurrent { get; }
 
+    /// <summary>The focus calibration, when the instrument has a zone plate whose focus follows energy.</summary>
+    Focus.IFocusControl? Focus => null;
+
     /// <summary>The positioner called <paramref name="name"/>, or null.</summary>
     IPositioner? Find(string name) => Positioners.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 }

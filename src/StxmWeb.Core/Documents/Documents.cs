@@ -21,7 +21,7 @@ public abstract record Document(Guid RunId);
 /// <param name="Time">Start time.</param>
 /// <param name="User">Who started it.</param>
 /// <param name="FilePath">Absolute path of the NXstxm file.</param>
-public sealed record RunStart(Guid RunId, int ScanId, SampleImageRequest Request, DateTimeOffset Time, string User, string FilePath) : Document(RunId);
+public sealed record RunStart(Guid RunId, int ScanId, ScanRequest Request, DateTimeOffset Time, string User, string FilePath) : Document(RunId);
 
 /// <summary>An axis of a data stream: its name (as written in the file), units and setpoints.</summary>
 /// <param name="Name">Dataset name, e.g. <c>sample_x</c>.</param>
@@ -29,30 +29,58 @@ public sealed record RunStart(Guid RunId, int ScanId, SampleImageRequest Request
 /// <param name="Values">Setpoints along the axis.</param>
 public sealed record Axis(string Name, string Units, double[] Values);
 
-/// <summary>What a stream holds: detector, data shape (slowest first) and the axes along each dimension.</summary>
+/// <summary>
+/// One NXentry of a run: a spatial region, a point, a polarization or an angle (pyStxm writes one entry per each). Its
+/// data shape (slowest first), the axes along each dimension and what stays fixed in it.
+/// </summary>
+/// <param name="Name">Entry name, <c>entry0</c>, <c>entry1</c>...</param>
+/// <param name="Shape">Data shape, slowest first: (energies, rows, columns) for images; (energies) for a point spectrum.</param>
+/// <param name="Axes">One axis per dimension, in data order (the NXdata <c>axes</c>).</param>
+/// <param name="EnergyEv">The energies of the entry.</param>
+/// <param name="DwellMs">Dwell at each energy, ms.</param>
+/// <param name="StxmScanType">The <c>stxm_scan_type</c> string.</param>
+public sealed record EntryDescriptor(string Name, int[] Shape, Axis[] Axes, double[] EnergyEv, double[] DwellMs, string StxmScanType)
+{
+    /// <summary>Datasets written beside the data that are not dimension axes (e.g. sample_x and sample_y of a line or point).</summary>
+    public Axis[] Positions { get; init; } = [];
+
+    /// <summary>The polarization of the entry, when the scan set one.</summary>
+    public PolarizationSetting? Polarization { get; init; }
+
+    /// <summary>Sample rotation angle, degrees (tomography).</summary>
+    public double RotationAngle { get; init; }
+
+    /// <summary>Number of values in the entry.</summary>
+    public long Size => Shape.Aggregate(1L, (a, b) => a * b);
+}
+
+/// <summary>What a run holds: its detector, scan type, every NXentry and the plan's estimate.</summary>
 /// <param name="RunId">The run.</param>
 /// <param name="Detector">Detector name (NXdata group), e.g. <c>counter0</c>.</param>
 /// <param name="Units">Units of the detector values.</param>
-/// <param name="Shape">Data shape, slowest dimension first: (energies, rows, columns) for images.</param>
-/// <param name="Axes">One axis per dimension, in data order.</param>
-/// <param name="EnergyEv">Energies of the first dimension.</param>
-/// <param name="DwellMs">Dwell per pixel.</param>
+/// <param name="ScanType">The scan type.</param>
+/// <param name="Entries">The entries, in file order.</param>
 /// <param name="EstimatedDuration">The plan's estimate of the whole run.</param>
-public sealed record Descriptor(Guid RunId, string Detector, string Units, int[] Shape, Axis[] Axes, double[] EnergyEv, double DwellMs, TimeSpan EstimatedDuration) : Document(RunId);
+public sealed record Descriptor(Guid RunId, string Detector, string Units, ScanType ScanType, EntryDescriptor[] Entries, TimeSpan EstimatedDuration) : Document(RunId)
+{
+    /// <summary>Values in the whole run.</summary>
+    public long TotalSize => Entries.Sum(e => e.Size);
+}
 
 /// <summary>
-/// A chunk of new data: a line segment of <see cref="Values"/> at (<see cref="Plane"/>, <see cref="Row"/>,
+/// A chunk of new data: a line segment of <see cref="Values"/> at (<see cref="Entry"/>, <see cref="Plane"/>, <see cref="Row"/>,
 /// <see cref="Column"/>...). Only new pixels travel.
 /// </summary>
 /// <param name="RunId">The run.</param>
 /// <param name="Sequence">1-based sequence number within the run.</param>
+/// <param name="Entry">Index of the entry.</param>
 /// <param name="Plane">Index along the first (energy) dimension.</param>
 /// <param name="Row">Row index.</param>
 /// <param name="Column">First column of the segment.</param>
 /// <param name="Values">Detector values.</param>
 /// <param name="Time">When the segment was acquired.</param>
 /// <param name="RingCurrent">Storage-ring current during the segment, mA.</param>
-public sealed record Frame(Guid RunId, int Sequence, int Plane, int Row, int Column, double[] Values, DateTimeOffset Time, double RingCurrent) : Document(RunId);
+public sealed record Frame(Guid RunId, int Sequence, int Entry, int Plane, int Row, int Column, double[] Values, DateTimeOffset Time, double RingCurrent) : Document(RunId);
 
 /// <summary>How a run ended.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<ExitStatus>))]

@@ -290,6 +290,7 @@ public sealed partial class ScanEngine
         private readonly EstimateTracker _tracker = new(kinematics,
             engine._instrument.Positioners.ToDictionary(p => p.Name, p => p.Status.Position, StringComparer.Ordinal));
         private readonly List<double> _pendingValues = [];
+        private int _pendingEntry;
         private int _pendingPlane;
         private int _pendingRow;
         private int _pendingColumn;
@@ -303,7 +304,7 @@ public sealed partial class ScanEngine
 
         public long CompletedPixels { get; private set; }
 
-        public long TotalPixels { get; } = descriptor.Shape.Aggregate(1L, (a, b) => a * b);
+        public long TotalPixels { get; } = descriptor.TotalSize;
 
         public TimeSpan Elapsed => _started == 0 ? TimeSpan.Zero : engine._time.GetElapsedTime(_started) - _paused;
 
@@ -328,8 +329,15 @@ public sealed partial class ScanEngine
                     case MoveMsg move:
                         await Task.WhenAll(move.Targets.Select(t => Positioner(t.Positioner).MoveAsync(t.Target, null, ct))).ConfigureAwait(false);
                         break;
+                    case MoveByMsg by:
+                        var positioner = Positioner(by.Positioner);
+                        await positioner.MoveAsync(positioner.Status.Setpoint + by.Delta, null, ct).ConfigureAwait(false);
+                        break;
                     case AcquirePointMsg point:
-                        var value = await engine._instrument.Counter.AcquirePointAsync(point.Dwell, ct).ConfigureAwait(false);
+                        // Zero dwell (an unexposed pattern pixel) counts nothing and takes no time.
+                        var value = point.Dwell > TimeSpan.Zero
+                            ? await engine._instrument.Counter.AcquirePointAsync(point.Dwell, ct).ConfigureAwait(false)
+                            : 0;
                         AddPoint(point, value);
                         break;
                     case FlyLineMsg fly:
@@ -354,7 +362,7 @@ public sealed partial class ScanEngine
                 return;
             }
 
-            Emit(_pendingPlane, _pendingRow, _pendingColumn, [.. _pendingValues]);
+            Emit(_pendingEntry, _pendingPlane, _pendingRow, _pendingColumn, [.. _pendingValues]);
             _pendingValues.Clear();
         }
 
@@ -368,7 +376,7 @@ public sealed partial class ScanEngine
             {
                 // The counter is triggered when the stage reaches constant speed, not when this task wakes up.
                 var values = await engine._instrument.Counter.AcquireLineAsync(fly.Bins, fly.Dwell, trigger, ct).ConfigureAwait(false);
-                Emit(fly.Plane, fly.Row, 0, values);
+                Emit(fly.Entry, fly.Plane, fly.Row, 0, values);
                 CompletedPixels += values.Length;
                 await move.ConfigureAwait(false);
             }
@@ -382,11 +390,12 @@ public sealed partial class ScanEngine
 
         private void AddPoint(AcquirePointMsg point, double value)
         {
-            var contiguous = _pendingValues.Count > 0 && point.Plane == _pendingPlane && point.Row == _pendingRow
+            var contiguous = _pendingValues.Count > 0 && point.Entry == _pendingEntry && point.Plane == _pendingPlane && point.Row == _pendingRow
                 && point.Column == _pendingColumn + _pendingValues.Count;
             if (!contiguous)
             {
                 FlushPoints();
+                _pendingEntry = point.Entry;
                 _pendingPlane = point.Plane;
                 _pendingRow = point.Row;
                 _pendingColumn = point.Column;
@@ -401,11 +410,11 @@ public sealed partial class ScanEngine
             }
         }
 
-        private void Emit(int plane, int row, int column, double[] values)
+        private void Emit(int entry, int plane, int row, int column, double[] values)
         {
             FramesEmitted++;
             _lastFlush = engine._time.GetTimestamp();
-            sink.Publish(new Frame(runId, FramesEmitted, plane, row, column, values, engine._time.GetUtcNow(), engine._instrument.RingCurrent));
+            sink.Publish(new Frame(runId, FramesEmitted, entry, plane, row, column, values, engine._time.GetUtcNow(), engine._instrument.RingCurrent));
         }
 
         private void Report()

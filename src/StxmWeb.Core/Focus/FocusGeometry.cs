@@ -61,3 +61,77 @@ public static class FocusGeometry
         return Math.Sqrt(focused * focused + cone * cone);
     }
 }
+
+/// <summary>Whether the zone plate is focused on the OSA plane or on the sample (pyStxm's "Focal length mode").</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<FocusMode>))]
+public enum FocusMode
+{
+    /// <summary>Focus on the sample: Zpz = −|FL + defocus + adjust| + (A0 + ΔA0).</summary>
+    SampleFocused,
+
+    /// <summary>Focus on the OSA plane: Zpz = −|FL + defocus + adjust|.</summary>
+    OsaFocused,
+}
+
+/// <summary>
+/// The focus calibration the energy device applies on every energy move ("FL change with Energy"): the OSA–sample
+/// distance A0 and its correction ΔA0, the zone-plate Z calibration (adjust), the mode and a deliberate defocus (a
+/// spot size, for damage-sensitive samples).
+/// </summary>
+/// <param name="A0">OSA–sample distance, µm (pyStxm limits 100..5000).</param>
+/// <param name="DeltaA0">Correction to A0, µm.</param>
+/// <param name="ZpzAdjust">Zone-plate Z calibration, µm: set by an OSA focus scan.</param>
+/// <param name="Mode">Sample or OSA focused.</param>
+/// <param name="DefocusSpotUm">Wanted spot size, µm; 0 for the focused spot.</param>
+public sealed record FocusSettings(double A0 = 250, double DeltaA0 = 0, double ZpzAdjust = 0, FocusMode Mode = FocusMode.SampleFocused, double DefocusSpotUm = 0)
+{
+    /// <summary>pyStxm's A0 limits, µm.</summary>
+    public static Scans.Limits A0Limits { get; } = new(100, 5000);
+
+    /// <summary>Zone-plate Z that puts the focus where this calibration says, at <paramref name="energyEv"/>.</summary>
+    public double Zpz(ZonePlate zonePlate, double energyEv)
+    {
+        ArgumentNullException.ThrowIfNull(zonePlate);
+        var defocus = DefocusSpotUm > 0 ? FocusGeometry.DefocusForSpot(DefocusSpotUm, zonePlate.OutermostZoneNm, energyEv) : 0;
+        return Mode == FocusMode.OsaFocused
+            ? FocusGeometry.ZpzOsaFocused(zonePlate.A1, energyEv, defocus + ZpzAdjust)
+            : FocusGeometry.ZpzSampleFocused(zonePlate.A1, energyEv, A0, DeltaA0, defocus, ZpzAdjust);
+    }
+
+    /// <summary>
+    /// pyStxm's "Set Focus" on an OSA focus scan: the row clicked (<paramref name="zpzAtFocus"/>) is where the OSA is in
+    /// focus, so the calibration is adjusted until −|FL + adjust| equals it.
+    /// </summary>
+    public FocusSettings WithOsaFocusAt(ZonePlate zonePlate, double energyEv, double zpzAtFocus)
+    {
+        ArgumentNullException.ThrowIfNull(zonePlate);
+        return this with { ZpzAdjust = -zpzAtFocus - FocusGeometry.FocalLength(zonePlate.A1, energyEv) };
+    }
+
+    /// <summary>
+    /// pyStxm's "Set A0 to cursor" on a sample focus scan: Δ = clicked Zpz − the calibrated sample focus; A0 += Δ. The
+    /// defocus is left out, so the clicked row is taken as the true focus.
+    /// </summary>
+    public FocusSettings WithSampleFocusAt(ZonePlate zonePlate, double energyEv, double zpzAtFocus)
+    {
+        ArgumentNullException.ThrowIfNull(zonePlate);
+        var focused = this with { Mode = FocusMode.SampleFocused, DefocusSpotUm = 0 };
+        return this with { A0 = A0 + (zpzAtFocus - focused.Zpz(zonePlate, energyEv)) };
+    }
+}
+
+/// <summary>An instrument's focus calibration: read it, and apply a new one (the zone plate moves to the new focus).</summary>
+public interface IFocusControl
+{
+    /// <summary>The zone plate in the beam.</summary>
+    ZonePlate ZonePlate { get; }
+
+    /// <summary>The OSA in the beam.</summary>
+    Osa Osa { get; }
+
+    /// <summary>The calibration in force.</summary>
+    FocusSettings Settings { get; }
+
+    /// <summary>Applies <paramref name="settings"/> and moves the zone plate to its focus at the current energy.</summary>
+    Task ApplyAsync(FocusSettings settings, CancellationToken cancellationToken = default);
+}

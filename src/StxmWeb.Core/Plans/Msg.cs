@@ -19,18 +19,25 @@ public sealed record MoveMsg(IReadOnlyList<MoveTarget> Targets) : Msg
 /// <param name="Target">Target position.</param>
 public sealed record MoveTarget(string Positioner, double Target);
 
-/// <summary>Count one dwell at the current position and store it at (plane, row, column).</summary>
+/// <summary>Move a positioner by <paramref name="Delta"/> from its setpoint and wait (a relative move, e.g. a focus correction).</summary>
+/// <param name="Positioner">Positioner name.</param>
+/// <param name="Delta">Distance to move.</param>
+public sealed record MoveByMsg(string Positioner, double Delta) : Msg;
+
+/// <summary>Count one dwell at the current position and store it at (entry, plane, row, column).</summary>
+/// <param name="Entry">Index of the NXentry (spatial region, point, polarization or angle).</param>
 /// <param name="Plane">Index along the first data dimension.</param>
 /// <param name="Row">Row index.</param>
 /// <param name="Column">Column index.</param>
 /// <param name="Dwell">Count time.</param>
-public sealed record AcquirePointMsg(int Plane, int Row, int Column, TimeSpan Dwell) : Msg;
+public sealed record AcquirePointMsg(int Entry, int Plane, int Row, int Column, TimeSpan Dwell) : Msg;
 
 /// <summary>
 /// Fly <paramref name="Positioner"/> from <paramref name="RunUp"/> to <paramref name="RunOut"/> at
 /// <paramref name="Velocity"/> and count <paramref name="Bins"/> dwell-long bins once it reaches constant speed, at
 /// <paramref name="AccelerationTime"/> after the start. The stage must already stand at the run-up position.
 /// </summary>
+/// <param name="Entry">Index of the NXentry.</param>
 /// <param name="Plane">Index along the first data dimension.</param>
 /// <param name="Row">Row index.</param>
 /// <param name="Positioner">The fast axis.</param>
@@ -40,7 +47,7 @@ public sealed record AcquirePointMsg(int Plane, int Row, int Column, TimeSpan Dw
 /// <param name="AccelerationTime">Time from start to constant velocity.</param>
 /// <param name="Bins">Number of pixels.</param>
 /// <param name="Dwell">Time per pixel.</param>
-public sealed record FlyLineMsg(int Plane, int Row, string Positioner, double RunUp, double RunOut, double Velocity, TimeSpan AccelerationTime, int Bins, TimeSpan Dwell) : Msg;
+public sealed record FlyLineMsg(int Entry, int Plane, int Row, string Positioner, double RunUp, double RunOut, double Velocity, TimeSpan AccelerationTime, int Bins, TimeSpan Dwell) : Msg;
 
 /// <summary>A place where the run may pause, resume or abort cleanly (a line boundary).</summary>
 /// <param name="CompletedPixels">Pixels acquired before this point, for progress.</param>

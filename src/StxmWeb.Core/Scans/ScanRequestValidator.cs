@@ -3,8 +3,8 @@ using StxmWeb.Core.Plans;
 
 namespace StxmWeb.Core.Scans;
 
-/// <summary>One problem found in a request, with the path of the field it concerns (e.g. <c>x.points</c>).</summary>
-/// <param name="Field">JSON path of the field, camelCase, dot-separated.</param>
+/// <summary>One problem found in a request, with the path of the field it concerns (e.g. <c>regions[0].x.points</c>).</summary>
+/// <param name="Field">JSON path of the field, camelCase, dot-separated, with [i] for list items.</param>
 /// <param name="Message">What is wrong and what is allowed, in words a user understands.</param>
 public sealed record FieldProblem(string Field, string Message);
 
@@ -20,26 +20,40 @@ public readonly record struct Limits(double Low, double High)
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"[{Low:G6}, {High:G6}]");
 }
 
-/// <summary>What the validator must know of the instrument: the stage and energy ranges and the allowed dwell.</summary>
-/// <param name="SampleX">Fine sample X travel, µm.</param>
-/// <param name="SampleY">Fine sample Y travel, µm.</param>
-/// <param name="Energy">Energy range, eV.</param>
+/// <summary>What the validator must know of the instrument: every positioner's travel, the allowed dwell and sizes.</summary>
+/// <param name="Positioners">Soft limits by positioner name.</param>
 /// <param name="DwellMs">Dwell range, ms.</param>
 /// <param name="MaxPointsPerAxis">Largest number of points along one axis.</param>
-public sealed record InstrumentLimits(Limits SampleX, Limits SampleY, Limits Energy, Limits DwellMs, int MaxPointsPerAxis = 10_000)
+public sealed record InstrumentLimits(IReadOnlyDictionary<string, Limits> Positioners, Limits DwellMs, int MaxPointsPerAxis = 10_000)
 {
-    /// <summary>Kinematics of the fast axis; when given, line mode is checked for velocity and run-up room.</summary>
-    public AxisKinematics? FastAxis { get; init; }
+    /// <summary>Limits of a sample-image instrument: fine X/Y and energy.</summary>
+    public InstrumentLimits(Limits sampleX, Limits sampleY, Limits energy, Limits dwellMs, int maxPointsPerAxis = 10_000)
+        : this(new Dictionary<string, Limits>(StringComparer.OrdinalIgnoreCase) { [Roles.SampleX] = sampleX, [Roles.SampleY] = sampleY, [Roles.Energy] = energy }, dwellMs, maxPointsPerAxis)
+    {
+    }
+
+    /// <summary>Axis kinematics; when given, line mode is checked for velocity and run-up room.</summary>
+    public PlanKinematics? Kinematics { get; init; }
+
+    /// <summary>Most spatial regions, points or polarization rows in one scan.</summary>
+    public int MaxListItems { get; init; } = 50;
+
+    /// <summary>Shortest dwell of a ptychography point (pyStxm's min_ptycho_dwell_ms).</summary>
+    public double MinPtychographyDwellMs { get; init; } = 300;
+
+    /// <summary>The limits of <paramref name="positioner"/>, or null when the instrument has no such positioner.</summary>
+    public Limits? For(string positioner) => Positioners.TryGetValue(positioner, out var l) ? l : null;
 }
 
 /// <summary>
 /// Checks a request against itself and the instrument. Returns every problem at once, each with its field path, so an
-/// editor can show it beside the field and the API can return it as problem details. An empty list means valid.
+/// editor can show it beside the field and the API can return it as problem details. An empty list means valid; only
+/// valid requests are planned.
 /// </summary>
 public static class ScanRequestValidator
 {
-    /// <summary>Every problem of a sample-image request; empty when it may run.</summary>
-    public static IReadOnlyList<FieldProblem> Validate(SampleImageRequest? request, InstrumentLimits limits)
+    /// <summary>Every problem of <paramref name="request"/>; empty when it may run.</summary>
+    public static IReadOnlyList<FieldProblem> Validate(ScanRequest? request, InstrumentLimits limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
         var problems = new List<FieldProblem>();
@@ -49,42 +63,21 @@ public static class ScanRequestValidator
             return problems;
         }
 
-        if (request.ScanType != ScanType.SampleImage)
+        if (!Enum.IsDefined(request.ScanType))
         {
-            problems.Add(new("scanType", $"This request form runs sample images; got {request.ScanType}."));
+            problems.Add(new("scanType", "Unknown scan type."));
+            return problems;
         }
 
-        ValidateAxis(problems, "x", request.X, limits.SampleX, limits.MaxPointsPerAxis);
-        ValidateAxis(problems, "y", request.Y, limits.SampleY, limits.MaxPointsPerAxis);
-
-        if (!double.IsFinite(request.DwellMs) || !limits.DwellMs.Contains(request.DwellMs))
-        {
-            problems.Add(new("dwellMs", Invariant($"Dwell must be between {limits.DwellMs.Low:G6} and {limits.DwellMs.High:G6} ms; got {request.DwellMs:G6}.")));
-        }
-
-        if (!double.IsFinite(request.EnergyEv) || !limits.Energy.Contains(request.EnergyEv))
-        {
-            problems.Add(new("energyEv", Invariant($"Energy must be between {limits.Energy.Low:G6} and {limits.Energy.High:G6} eV; got {request.EnergyEv:G6}.")));
-        }
-
+        var v = new Checker(problems, limits);
+        var info = ScanTypes.Of(request.ScanType);
         if (!Enum.IsDefined(request.Mode))
         {
             problems.Add(new("mode", "Mode must be PointByPoint or Line."));
         }
-
-        if (problems.Count == 0 && request.Mode == AcquisitionMode.Line && limits.FastAxis is { } fast
-            && SampleImagePlan.FlyGeometry(request, fast) is { } fly)
+        else if (request.Mode == AcquisitionMode.Line && !info.CanFly)
         {
-            if (fly.Velocity > fast.Velocity)
-            {
-                problems.Add(new("dwellMs", Invariant(
-                    $"Line mode at this step and dwell needs the X stage at {fly.Velocity:G4} µm/s, above its {fast.Velocity:G4} µm/s; lengthen the dwell, add points or use point by point.")));
-            }
-            else if (!limits.SampleX.Contains(fly.RunUp) || !limits.SampleX.Contains(fly.RunOut))
-            {
-                problems.Add(new("x.range", Invariant(
-                    $"Line mode needs room to accelerate: the stage would travel {fly.RunUp:G6} to {fly.RunOut:G6} µm, outside {limits.SampleX} µm. Move the centre inward or use point by point.")));
-            }
+            problems.Add(new("mode", $"{info.Label} runs point by point only."));
         }
 
         if (request.Title is { Length: > 200 })
@@ -92,47 +85,508 @@ public static class ScanRequestValidator
             problems.Add(new("title", "Title must be at most 200 characters."));
         }
 
+        switch (info.Family)
+        {
+            case ScanFamily.Image:
+            case ScanFamily.Ptychography:
+                v.Regions(request, info);
+                v.EnergiesAndPolarizations(request, info);
+                if (info.Family == ScanFamily.Ptychography)
+                {
+                    v.PtychographyDwell(request);
+                }
+
+                break;
+            case ScanFamily.Focus:
+                v.Line(request.Line, "line", info);
+                v.Axis(request.ZonePlateZ, "zonePlateZ", Roles.ZonePlateZ);
+                v.Energy(request.EnergyEv, "energyEv");
+                v.Dwell(request.DwellMs, "dwellMs");
+                break;
+            case ScanFamily.PointSpectrum:
+                v.Points(request.Points, info);
+                v.EnergiesAndPolarizations(request, info);
+                break;
+            case ScanFamily.LineSpectrum:
+                v.Line(request.Line, "line", info);
+                v.EnergiesAndPolarizations(request, info);
+                break;
+            case ScanFamily.Generic:
+                v.PositionerAxis(request.Primary, "primary");
+                v.Energy(request.EnergyEv, "energyEv");
+                v.Dwell(request.DwellMs, "dwellMs");
+                break;
+            case ScanFamily.TwoVariable:
+                v.PositionerAxis(request.Primary, "primary");
+                v.PositionerAxis(request.Secondary, "secondary");
+                if (request.Primary is { } p && request.Secondary is { } s && string.Equals(p.Positioner, s.Positioner, StringComparison.OrdinalIgnoreCase))
+                {
+                    problems.Add(new("secondary.positioner", $"The two axes must be different positioners; both are {p.Positioner}."));
+                }
+
+                v.Energy(request.EnergyEv, "energyEv");
+                v.Dwell(request.DwellMs, "dwellMs");
+                break;
+            case ScanFamily.Tomography:
+                v.Regions(request, info, single: true);
+                v.EnergiesAndPolarizations(request, info);
+                v.PositionerAxis(request.Theta, "theta");
+                if (request.Theta is { } theta && !string.Equals(theta.Positioner, Roles.GoniTheta, StringComparison.OrdinalIgnoreCase))
+                {
+                    problems.Add(new("theta.positioner", $"Tomography rotates {Roles.GoniTheta}; got {theta.Positioner}."));
+                }
+
+                v.FocusCorrection(request);
+                break;
+            case ScanFamily.Pattern:
+                v.Regions(request, info, single: true);
+                v.Energy(request.EnergyEv, "energyEv");
+                v.Pattern(request);
+                break;
+        }
+
+        // Line-mode kinematics only make sense once every number is valid.
+        if (problems.Count == 0)
+        {
+            if (info.Family is ScanFamily.Focus or ScanFamily.LineSpectrum)
+            {
+                v.FlyLine(request, info);
+            }
+            else if (request.Regions.Count > 0)
+            {
+                v.RegionsFly(request, info);
+            }
+        }
+
         return problems;
     }
 
-    private static void ValidateAxis(List<FieldProblem> problems, string name, AxisRegion? axis, Limits travel, int maxPoints)
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The checks, each adding its problems with field paths.</summary>
+    private sealed class Checker(List<FieldProblem> problems, InstrumentLimits limits)
     {
-        if (axis is null)
+        public void Regions(ScanRequest request, ScanTypeInfo info, bool single = false)
         {
-            problems.Add(new(name, $"The {name} axis is required."));
-            return;
+            if (request.UsesShortForm && request.Regions.Count == 0)
+            {
+                if (request.ShortX is null)
+                {
+                    problems.Add(new("x", "The x axis is required."));
+                }
+
+                if (request.ShortY is null)
+                {
+                    problems.Add(new("y", "The y axis is required."));
+                }
+
+                return;
+            }
+
+            if (request.Regions is not { Count: > 0 })
+            {
+                problems.Add(new("regions", "At least one spatial region is required."));
+                return;
+            }
+
+            if ((single || !info.MultiRegion) && request.Regions.Count > 1)
+            {
+                problems.Add(new("regions", $"{info.Label} takes one spatial region; got {request.Regions.Count}."));
+            }
+            else if (request.Regions.Count > limits.MaxListItems)
+            {
+                problems.Add(new("regions", Invariant($"At most {limits.MaxListItems} spatial regions; got {request.Regions.Count}.")));
+            }
+
+            for (var i = 0; i < request.Regions.Count; i++)
+            {
+                var region = request.Regions[i];
+                var path = request.UsesShortForm ? "" : $"regions[{i}].";
+                if (region is null)
+                {
+                    problems.Add(new($"regions[{i}]", "The region is empty."));
+                    continue;
+                }
+
+                Axis(region.X, $"{path}x", info.X!);
+                Axis(region.Y, $"{path}y", info.Y!);
+            }
         }
 
-        if (axis.Points < 1)
+        /// <summary>Line mode over each region: velocity and run-up room at every dwell (only once the rest is valid).</summary>
+        public void RegionsFly(ScanRequest request, ScanTypeInfo info)
         {
-            problems.Add(new($"{name}.points", Invariant($"Number of points must be at least 1; got {axis.Points}.")));
-        }
-        else if (axis.Points > maxPoints)
-        {
-            problems.Add(new($"{name}.points", Invariant($"Number of points must be at most {maxPoints}; got {axis.Points}.")));
+            if (request.Mode != AcquisitionMode.Line || !info.CanFly || limits.Kinematics is not { } kinematics || info.Family == ScanFamily.Pattern)
+            {
+                return;
+            }
+
+            var fast = info.X!;
+            for (var i = 0; i < request.Regions.Count; i++)
+            {
+                var region = request.Regions[i];
+                var path = request.UsesShortForm ? "" : $"regions[{i}].";
+                if (region.X.Points < 2)
+                {
+                    continue;
+                }
+
+                var before = problems.Count;
+                foreach (var (_, dwell) in request.EnergySetpoints().Distinct())
+                {
+                    FlyRoom(ScanPlanner.FlyGeometry(region.X, dwell, kinematics.For(fast)), kinematics.For(fast), fast, $"{path}x.range", Energies(request) ? "energies" : "dwellMs");
+                    if (problems.Count > before)
+                    {
+                        break;
+                    }
+                }
+            }
         }
 
-        if (!double.IsFinite(axis.Center))
+        private static bool Energies(ScanRequest request) => request.Energies.Count > 0;
+
+        public void FlyLine(ScanRequest request, ScanTypeInfo info)
         {
-            problems.Add(new($"{name}.center", "Centre must be a finite number."));
+            if (request.Mode != AcquisitionMode.Line || !info.CanFly || request.Line is not { } line || limits.Kinematics is not { } kinematics)
+            {
+                return;
+            }
+
+            if (!line.IsHorizontal || line.StopX <= line.StartX)
+            {
+                problems.Add(new("mode", "Line mode flies X from left to right; this line is inclined or reversed: use point by point, or make StartY equal StopY with StartX < StopX."));
+                return;
+            }
+
+            var region = AxisRegion.FromStartStop(line.StartX, line.StopX, line.Points);
+            foreach (var (_, dwell) in request.EnergySetpoints().Distinct())
+            {
+                var before = problems.Count;
+                FlyRoom(ScanPlanner.FlyGeometry(region, dwell, kinematics.For(info.X!)), kinematics.For(info.X!), info.X!, "line", Energies(request) ? "energies" : "dwellMs");
+                if (problems.Count > before)
+                {
+                    return;
+                }
+            }
         }
 
-        if (!double.IsFinite(axis.Range) || axis.Range < 0)
+        private void FlyRoom(FlyLine? fly, AxisKinematics axis, string positioner, string rangeField, string dwellField)
         {
-            problems.Add(new($"{name}.range", "Range must be a finite number, zero or more."));
-        }
-        else if (axis.Points > 1 && axis.Range == 0)
-        {
-            problems.Add(new($"{name}.range", "Range must be greater than zero when there is more than one point."));
+            if (fly is not { } f)
+            {
+                return;
+            }
+
+            if (f.Velocity > axis.Velocity)
+            {
+                problems.Add(new(dwellField, Invariant(
+                    $"Line mode at this step and dwell needs {positioner} at {f.Velocity:G4} µm/s, above its {axis.Velocity:G4} µm/s; lengthen the dwell, add points or use point by point.")));
+            }
+            else if (limits.For(positioner) is { } travel && (!travel.Contains(f.RunUp) || !travel.Contains(f.RunOut)))
+            {
+                problems.Add(new(rangeField, Invariant(
+                    $"Line mode needs room to accelerate: {positioner} would travel {f.RunUp:G6} to {f.RunOut:G6} µm, outside {travel} µm. Move the centre inward or use point by point.")));
+            }
         }
 
-        if (double.IsFinite(axis.Center) && double.IsFinite(axis.Range) && axis.Range >= 0
-            && (!travel.Contains(axis.Start) || !travel.Contains(axis.Stop)))
+        public void Axis(AxisRegion? axis, string name, string positioner)
         {
-            problems.Add(new($"{name}.range", Invariant(
-                $"The scan reaches {axis.Start:G6} to {axis.Stop:G6} µm, outside the stage limits {travel} µm.")));
+            if (axis is null)
+            {
+                problems.Add(new(name, $"The {name} axis is required."));
+                return;
+            }
+
+            Count(axis.Points, $"{name}.points");
+            if (!double.IsFinite(axis.Center))
+            {
+                problems.Add(new($"{name}.center", "Centre must be a finite number."));
+            }
+
+            if (!double.IsFinite(axis.Range) || axis.Range < 0)
+            {
+                problems.Add(new($"{name}.range", "Range must be a finite number, zero or more."));
+            }
+            else if (axis.Points > 1 && axis.Range == 0)
+            {
+                problems.Add(new($"{name}.range", "Range must be greater than zero when there is more than one point."));
+            }
+
+            if (double.IsFinite(axis.Center) && double.IsFinite(axis.Range) && axis.Range >= 0)
+            {
+                Travel(positioner, axis.Start, axis.Stop, $"{name}.range");
+            }
+        }
+
+        public void PositionerAxis(PositionerAxis? axis, string name)
+        {
+            if (axis is null)
+            {
+                problems.Add(new(name, $"The {name} axis is required."));
+                return;
+            }
+
+            if (string.IsNullOrWhiteSpace(axis.Positioner) || limits.For(axis.Positioner) is null)
+            {
+                problems.Add(new($"{name}.positioner", $"There is no positioner named '{axis.Positioner}'. Known: {string.Join(", ", limits.Positioners.Keys)}."));
+                return;
+            }
+
+            Count(axis.Points, $"{name}.points");
+            if (!double.IsFinite(axis.Start) || !double.IsFinite(axis.Stop))
+            {
+                problems.Add(new(name, "Start and stop must be finite numbers."));
+                return;
+            }
+
+            if (axis.Points > 1 && axis.Start == axis.Stop)
+            {
+                problems.Add(new($"{name}.stop", "Stop must differ from start when there is more than one point."));
+            }
+
+            Travel(axis.Positioner, Math.Min(axis.Start, axis.Stop), Math.Max(axis.Start, axis.Stop), name);
+        }
+
+        public void Line(LineRegion? line, string name, ScanTypeInfo info)
+        {
+            if (line is null)
+            {
+                problems.Add(new(name, "The line (start, stop and points) is required."));
+                return;
+            }
+
+            Count(line.Points, $"{name}.points");
+            if (!double.IsFinite(line.StartX) || !double.IsFinite(line.StartY) || !double.IsFinite(line.StopX) || !double.IsFinite(line.StopY))
+            {
+                problems.Add(new(name, "Line ends must be finite numbers."));
+                return;
+            }
+
+            if (line.Points > 1 && line.Length == 0)
+            {
+                problems.Add(new($"{name}.stopX", "The line has no length: start and stop are the same point."));
+            }
+
+            Travel(info.X!, Math.Min(line.StartX, line.StopX), Math.Max(line.StartX, line.StopX), $"{name}.startX");
+            Travel(info.Y!, Math.Min(line.StartY, line.StopY), Math.Max(line.StartY, line.StopY), $"{name}.startY");
+        }
+
+        public void Points(IReadOnlyList<SamplePoint>? points, ScanTypeInfo info)
+        {
+            if (points is not { Count: > 0 })
+            {
+                problems.Add(new("points", "At least one point is required."));
+                return;
+            }
+
+            if (points.Count > limits.MaxListItems)
+            {
+                problems.Add(new("points", Invariant($"At most {limits.MaxListItems} points; got {points.Count}.")));
+            }
+
+            for (var i = 0; i < points.Count; i++)
+            {
+                if (points[i] is not { } p || !double.IsFinite(p.X) || !double.IsFinite(p.Y))
+                {
+                    problems.Add(new($"points[{i}]", "A point needs finite x and y."));
+                    continue;
+                }
+
+                Travel(info.X!, p.X, p.X, $"points[{i}].x");
+                Travel(info.Y!, p.Y, p.Y, $"points[{i}].y");
+            }
+        }
+
+        public void EnergiesAndPolarizations(ScanRequest request, ScanTypeInfo info)
+        {
+            if (request.Energies is not { Count: > 0 })
+            {
+                if (info.Type == ScanType.SampleImageStack)
+                {
+                    problems.Add(new("energies", "An image stack needs at least one energy region."));
+                }
+
+                Energy(request.EnergyEv, "energyEv");
+                Dwell(request.DwellMs, "dwellMs");
+            }
+            else
+            {
+                if (request.Energies.Count > limits.MaxListItems)
+                {
+                    problems.Add(new("energies", Invariant($"At most {limits.MaxListItems} energy regions; got {request.Energies.Count}.")));
+                }
+
+                double? previousStop = null;
+                for (var i = 0; i < request.Energies.Count; i++)
+                {
+                    var r = request.Energies[i];
+                    var name = $"energies[{i}]";
+                    if (r is null)
+                    {
+                        problems.Add(new(name, "The energy region is empty."));
+                        continue;
+                    }
+
+                    Count(r.Points, $"{name}.points");
+                    Energy(r.StartEv, $"{name}.startEv");
+                    Energy(r.StopEv, $"{name}.stopEv");
+                    Dwell(r.DwellMs, $"{name}.dwellMs");
+                    if (double.IsFinite(r.StartEv) && double.IsFinite(r.StopEv))
+                    {
+                        if (r.StopEv < r.StartEv || (r.Points > 1 && r.StopEv == r.StartEv))
+                        {
+                            problems.Add(new($"{name}.stopEv", Invariant($"Stop ({r.StopEv:G6} eV) must be above start ({r.StartEv:G6} eV) when there is more than one point.")));
+                        }
+                        else if (previousStop is { } prev && r.StartEv <= prev)
+                        {
+                            problems.Add(new($"{name}.startEv", Invariant($"Energy regions go upward without overlap: this one starts at {r.StartEv:G6} eV, the one before stops at {prev:G6} eV.")));
+                        }
+
+                        previousStop = r.StopEv;
+                    }
+                }
+
+                var total = request.Energies.Where(r => r is not null).Sum(r => (long)Math.Max(0, r.Points));
+                if (total > limits.MaxPointsPerAxis)
+                {
+                    problems.Add(new("energies", Invariant($"At most {limits.MaxPointsPerAxis} energies in all; got {total}.")));
+                }
+            }
+
+            if (!Enum.IsDefined(request.Order))
+            {
+                problems.Add(new("order", "Order must be EnergyThenPolarization or PolarizationThenEnergy."));
+            }
+
+            if (request.Polarizations.Count > limits.MaxListItems)
+            {
+                problems.Add(new("polarizations", Invariant($"At most {limits.MaxListItems} polarization rows; got {request.Polarizations.Count}.")));
+            }
+
+            for (var i = 0; i < request.Polarizations.Count; i++)
+            {
+                var p = request.Polarizations[i];
+                if (p is null || !Enum.IsDefined(p.Mode))
+                {
+                    problems.Add(new($"polarizations[{i}].mode", "Polarization must be CircLeft, CircRight, LinHor, IncVert-, IncVert+ or LinInc."));
+                    continue;
+                }
+
+                Travel(Roles.EpuOffset, p.Offset, p.Offset, $"polarizations[{i}].offset", optional: true);
+                if (p.Mode == Polarization.LinInc)
+                {
+                    Travel(Roles.EpuAngle, p.Angle, p.Angle, $"polarizations[{i}].angle", optional: true);
+                }
+            }
+        }
+
+        public void Energy(double energy, string name)
+        {
+            if (!double.IsFinite(energy))
+            {
+                problems.Add(new(name, "Energy must be a finite number."));
+                return;
+            }
+
+            Travel(Roles.Energy, energy, energy, name, what: "Energy", units: "eV");
+        }
+
+        public void Dwell(double dwellMs, string name)
+        {
+            if (!double.IsFinite(dwellMs) || !limits.DwellMs.Contains(dwellMs))
+            {
+                problems.Add(new(name, Invariant($"Dwell must be between {limits.DwellMs.Low:G6} and {limits.DwellMs.High:G6} ms; got {dwellMs:G6}.")));
+            }
+        }
+
+        public void PtychographyDwell(ScanRequest request)
+        {
+            foreach (var (i, dwell) in request.Energies.Count == 0
+                ? [(-1, request.DwellMs)]
+                : request.Energies.Select((r, i) => (i, r?.DwellMs ?? 0)))
+            {
+                if (double.IsFinite(dwell) && dwell < limits.MinPtychographyDwellMs)
+                {
+                    problems.Add(new(i < 0 ? "dwellMs" : $"energies[{i}].dwellMs",
+                        Invariant($"Ptychography needs at least {limits.MinPtychographyDwellMs:G6} ms per point for the area detector to read out; got {dwell:G6}.")));
+                }
+            }
+        }
+
+        public void FocusCorrection(ScanRequest request)
+        {
+            if (request.FocusCorrection is { } c && (!double.IsFinite(c.AtStart) || !double.IsFinite(c.AtCenter) || !double.IsFinite(c.AtStop)
+                || new[] { c.AtStart, c.AtCenter, c.AtStop }.Any(v => Math.Abs(v) > 1000)))
+            {
+                problems.Add(new("focusCorrection", "Focus corrections must be finite and within ±1000 µm."));
+            }
+        }
+
+        public void Pattern(ScanRequest request)
+        {
+            if (request.Pattern is not { } pattern)
+            {
+                problems.Add(new("pattern", "The pattern is required."));
+                return;
+            }
+
+            if (!Enum.IsDefined(pattern.Kind))
+            {
+                problems.Add(new("pattern.kind", "Pattern kind must be DoseSeries or Custom."));
+            }
+
+            Dwell(pattern.ExposureMs, "pattern.exposureMs");
+            if (pattern.Kind == PatternKind.DoseSeries && pattern.Pads is < 1 or > 5)
+            {
+                problems.Add(new("pattern.pads", Invariant($"A dose series has 1 to 5 pads per side; got {pattern.Pads}.")));
+            }
+
+            if (pattern.Kind == PatternKind.Custom && request.Regions is [{ } region, ..])
+            {
+                var values = pattern.Values;
+                if (values is null || values.Length != region.Y.Points || values.Any(row => row is null || row.Length != region.X.Points))
+                {
+                    problems.Add(new("pattern.values", Invariant($"A custom pattern needs {region.Y.Points} rows of {region.X.Points} values (the region's points).")));
+                }
+                else if (values.Any(row => row.Any(x => !double.IsFinite(x) || x < 0 || x > 1)))
+                {
+                    problems.Add(new("pattern.values", "Pattern values are fractions of the exposure: 0 to 1."));
+                }
+            }
+        }
+
+        private void Count(int points, string name)
+        {
+            if (points < 1)
+            {
+                problems.Add(new(name, Invariant($"Number of points must be at least 1; got {points}.")));
+            }
+            else if (points > limits.MaxPointsPerAxis)
+            {
+                problems.Add(new(name, Invariant($"Number of points must be at most {limits.MaxPointsPerAxis}; got {points}.")));
+            }
+        }
+
+        private void Travel(string positioner, double low, double high, string field, bool optional = false, string? what = null, string units = "µm")
+        {
+            if (limits.For(positioner) is not { } travel)
+            {
+                if (!optional)
+                {
+                    problems.Add(new(field, $"This instrument has no {positioner} positioner, which this scan drives."));
+                }
+
+                return;
+            }
+
+            if (!travel.Contains(low) || !travel.Contains(high))
+            {
+                problems.Add(new(field, what is null
+                    ? (low == high
+                        ? Invariant($"{low:G6} is outside the {positioner} limits {travel}.")
+                        : Invariant($"The scan reaches {low:G6} to {high:G6}, outside the {positioner} limits {travel}."))
+                    : Invariant($"{what} must be between {travel.Low:G6} and {travel.High:G6} {units}; got {low:G6}.")));
+            }
         }
     }
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -20,7 +20,7 @@ namespace StxmWeb.Apis;
 /// <param name="StartTime">Start.</param>
 /// <param name="EndTime">End, once ended.</param>
 public sealed record RunResponse(Guid Id, int ScanId, string State, long CompletedPixels, long TotalPixels, double Progress,
-    double ElapsedSeconds, double TimeLeftSeconds, string FilePath, string Reason, SampleImageRequest Request, string User,
+    double ElapsedSeconds, double TimeLeftSeconds, string FilePath, string Reason, ScanRequest Request, string User,
     DateTimeOffset StartTime, DateTimeOffset? EndTime)
 {
     internal static RunResponse From(RunRecord r) => new(r.Id, r.ScanId, r.State, r.Progress.CompletedPixels, r.Progress.TotalPixels,
@@ -44,7 +44,7 @@ public static class ScanApi
     public static IEndpointRouteBuilder MapScanApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/scans").WithTags("Scans");
-        group.MapPost("/", Start).WithName("StartScan").WithSummary("Start a sample-image scan");
+        group.MapPost("/", Start).WithName("StartScan").WithSummary("Start a scan of any type (scanType: SampleImage, SampleImageStack, OsaFocus...)");
         group.MapGet("/", List).WithName("ListScans").WithSummary("Runs since the server started, newest first");
         group.MapGet("/{id:guid}", Get).WithName("GetScan").WithSummary("State, progress and file of a run");
         group.MapPost("/current/pause", Pause).WithName("PauseScan").WithSummary("Pause at the next line");
@@ -54,7 +54,7 @@ public static class ScanApi
         return app;
     }
 
-    internal static Results<Accepted<ScanAccepted>, ValidationProblem, ProblemHttpResult> Start(SampleImageRequest? request, ControlService control, HttpContext context)
+    internal static Results<Accepted<ScanAccepted>, ValidationProblem, ProblemHttpResult> Start(ScanRequest? request, ControlService control, HttpContext context)
     {
         var result = control.StartScan(request, Caller.FromHttp(context));
         if (result.Accepted)
@@ -82,13 +82,15 @@ public static class ScanApi
     internal static Results<NoContent, ValidationProblem, ProblemHttpResult> Abort(ControlService control, HttpContext context) =>
         NoContentOr(control.Abort(Caller.FromHttp(context)));
 
-    internal static Results<Ok<EstimateResponse>, ValidationProblem> Estimate(SampleImageRequest? request, ControlService control)
+    internal static Results<Ok<EstimateResponse>, ValidationProblem> Estimate(ScanRequest? request, ControlService control)
     {
         var problems = control.Validate(request);
         return problems.Count > 0
             ? TypedResults.ValidationProblem(Group(problems))
-            : TypedResults.Ok(new EstimateResponse(control.Estimate(request!).TotalSeconds, request!.PixelCount));
+            : TypedResults.Ok(Estimated(control.Estimate(request!)));
     }
+
+    private static EstimateResponse Estimated((TimeSpan Duration, long Points) estimate) => new(estimate.Duration.TotalSeconds, estimate.Points);
 
     /// <summary>A validation problem (400) for bad input, a conflict (409) for the instrument's state.</summary>
     internal static Results<NoContent, ValidationProblem, ProblemHttpResult> NoContentOr(CommandResult result) =>
@@ -111,5 +113,5 @@ public static class ScanApi
 
 /// <summary>The estimate of a valid request.</summary>
 /// <param name="Seconds">Estimated duration.</param>
-/// <param name="Pixels">Number of pixels.</param>
+/// <param name="Pixels">Number of values the scan acquires (pixels, spectrum points).</param>
 public sealed record EstimateResponse(double Seconds, long Pixels);

@@ -78,6 +78,7 @@ public static class StxmServiceExtensions
         services.AddSingleton<DocumentBroadcaster>(sp => new DocumentBroadcaster(
             [sp.GetRequiredService<NxstxmWriter>(), sp.GetRequiredService<LiveBroadcaster>()],
             sp.GetRequiredService<ILogger<DocumentBroadcaster>>()));
+        services.AddSingleton<ScanDefinitionStore>();
         services.AddSingleton<ControlService>();
         services.AddHostedService<InstrumentStartup>();
         return services;

@@ -21,10 +21,13 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
     /// <summary>How long new lines are gathered before a send.</summary>
     public static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(15);
 
+    /// <summary>Integers per line in the <c>lines</c> header: entry, plane, row, column, count.</summary>
+    public const int HeaderStride = 5;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, Session> _sessions = new();
-    private readonly Dictionary<(int Plane, int Row, int Column), Frame> _frames = [];
+    private readonly Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _frames = [];
     private string? _startJson;
     private RunStop? _stop;
     private Guid _runId;
@@ -56,7 +59,7 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
 
                     break;
                 case Frame frame when frame.RunId == _runId:
-                    _frames[(frame.Plane, frame.Row, frame.Column)] = frame;
+                    _frames[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
                     foreach (var session in _sessions.Values)
                     {
                         session.Add(frame);
@@ -130,21 +133,31 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         title = _runStart?.Request.Title,
         detector = d.Detector,
         units = d.Units,
-        shape = d.Shape,
-        axes = d.Axes,
-        energy = d.EnergyEv,
-        dwellMs = d.DwellMs,
+        scanType = d.ScanType,
+        entries = d.Entries.Select(e => new
+        {
+            name = e.Name,
+            shape = e.Shape,
+            axes = e.Axes,
+            positions = e.Positions,
+            energy = e.EnergyEv,
+            dwellMs = e.DwellMs,
+            stxmScanType = e.StxmScanType,
+            rotationAngle = e.RotationAngle,
+            polarization = e.Polarization?.Mode.ToString(),
+        }),
         estimatedSeconds = d.EstimatedDuration.TotalSeconds,
     }, Json);
 
-    /// <summary>Encodes lines as the <c>lines</c> message: a header of (plane, row, column, count) and float32 values.</summary>
+    /// <summary>Encodes lines as the <c>lines</c> message: a header of (entry, plane, row, column, count) per line and float32 values.</summary>
     internal static (int[] Header, byte[] Payload) Encode(IReadOnlyCollection<Frame> frames)
     {
-        var header = new int[frames.Count * 4];
+        var header = new int[frames.Count * HeaderStride];
         var payload = new byte[frames.Sum(f => f.Values.Length) * sizeof(float)];
         int h = 0, p = 0;
         foreach (var frame in frames)
         {
+            header[h++] = frame.Entry;
             header[h++] = frame.Plane;
             header[h++] = frame.Row;
             header[h++] = frame.Column;
@@ -170,7 +183,7 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         private readonly Lock _gate = new();
         private readonly SemaphoreSlim _signal = new(0);
         private readonly CancellationTokenSource _closed = new();
-        private Dictionary<(int, int, int), Frame> _lines = [];
+        private Dictionary<(int, int, int, int), Frame> _lines = [];
         private string? _start;
         private RunStop? _stop;
 
@@ -199,7 +212,7 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         {
             lock (_gate)
             {
-                _lines[(frame.Plane, frame.Row, frame.Column)] = frame;
+                _lines[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
             }
 
             Wake();
@@ -241,7 +254,7 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                     await _signal.WaitAsync(_closed.Token).ConfigureAwait(false);
                     await Task.Delay(BatchInterval, _closed.Token).ConfigureAwait(false);
                     string? start;
-                    Dictionary<(int, int, int), Frame> lines;
+                    Dictionary<(int, int, int, int), Frame> lines;
                     RunStop? stop;
                     lock (_gate)
                     {

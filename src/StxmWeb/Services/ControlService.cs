@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using StxmWeb.Core.Devices;
 using StxmWeb.Core.Documents;
 using StxmWeb.Core.Engine;
+using StxmWeb.Core.Focus;
 using StxmWeb.Core.Plans;
 using StxmWeb.Core.Scans;
 using StxmWeb.Nexus;
@@ -28,7 +29,7 @@ public sealed record CommandResult(bool Accepted, IReadOnlyList<FieldProblem> Pr
 }
 
 /// <summary>A run as the history and the API show it.</summary>
-public sealed record RunRecord(Guid Id, int ScanId, SampleImageRequest Request, string FilePath, string User, DateTimeOffset StartTime)
+public sealed record RunRecord(Guid Id, int ScanId, ScanRequest Request, string FilePath, string User, DateTimeOffset StartTime)
 {
     /// <summary>running, pausing, paused, aborting, success, aborted or failed.</summary>
     public string State { get; init; } = "running";
@@ -65,12 +66,14 @@ public sealed partial class ControlService : IAsyncDisposable
     private Task _current = Task.CompletedTask;
     private readonly ConcurrentDictionary<Guid, string> _fileFaults = new();
     private readonly NxstxmWriter? _writer;
+    private readonly ScanDefinitionStore? _definitions;
     private Guid? _currentRunId;
     private EngineState _lastState;
 
     /// <summary>Creates the service.</summary>
-    public ControlService(IInstrument instrument, ScanEngine engine, DocumentBroadcaster documents, IOptions<InstrumentOptions> options, TimeProvider time, ILoggerFactory loggers, NxstxmWriter? writer = null)
+    public ControlService(IInstrument instrument, ScanEngine engine, DocumentBroadcaster documents, IOptions<InstrumentOptions> options, TimeProvider time, ILoggerFactory loggers, NxstxmWriter? writer = null, ScanDefinitionStore? definitions = null)
     {
+        _definitions = definitions;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
         _instrument = instrument;
@@ -86,12 +89,12 @@ public sealed partial class ControlService : IAsyncDisposable
             writer.Faulted += OnFileFaulted;
         }
 
-        Limits = new InstrumentLimits(instrument.SampleX.Limits, instrument.SampleY.Limits, instrument.Energy.Limits,
+        Kinematics = new PlanKinematics(instrument.Positioners.ToDictionary(p => p.Name, p => p.Kinematics, StringComparer.OrdinalIgnoreCase));
+        Limits = new InstrumentLimits(instrument.Positioners.ToDictionary(p => p.Name, p => p.Limits, StringComparer.OrdinalIgnoreCase),
             new Limits(_options.MinDwellMs, _options.MaxDwellMs), _options.MaxPointsPerAxis)
         {
-            FastAxis = instrument.SampleX.Kinematics,
+            Kinematics = Kinematics,
         };
-        Kinematics = new PlanKinematics(instrument.SampleX.Kinematics, instrument.SampleY.Kinematics, instrument.Energy.Kinematics);
     }
 
     /// <summary>Raised when a run starts or ends, the engine changes state, or a motor starts or stops (any thread).</summary>
@@ -106,6 +109,9 @@ public sealed partial class ControlService : IAsyncDisposable
     /// <summary>The instrument.</summary>
     public IInstrument Instrument => _instrument;
 
+    /// <summary>Where data files go.</summary>
+    public string DataDirectory => _options.DataDirectory;
+
     /// <summary>The engine's latest progress.</summary>
     public EngineProgress Progress => _engine.Progress;
 
@@ -119,14 +125,17 @@ public sealed partial class ControlService : IAsyncDisposable
     public RunRecord? FindRun(Guid id) => _runs.TryGetValue(id, out var run) ? run : null;
 
     /// <summary>Every problem of a request; empty when it may run.</summary>
-    public IReadOnlyList<FieldProblem> Validate(SampleImageRequest? request) => ScanRequestValidator.Validate(request, Limits);
+    public IReadOnlyList<FieldProblem> Validate(ScanRequest? request) => ScanRequestValidator.Validate(request, Limits);
 
-    /// <summary>The plan's time estimate, from where the stages stand now.</summary>
-    public TimeSpan Estimate(SampleImageRequest request) =>
-        SampleImagePlan.Estimate(SampleImagePlan.Build(request, Kinematics), Kinematics, CurrentPositions());
+    /// <summary>The plan's time estimate and number of points, from where the stages stand now (the request must be valid).</summary>
+    public (TimeSpan Duration, long Points) Estimate(ScanRequest request)
+    {
+        var planned = ScanPlanner.Build(request, Kinematics);
+        return (ScanPlanner.Estimate(planned.Plan, Kinematics, CurrentPositions()), planned.TotalPoints);
+    }
 
     /// <summary>Starts a scan. Invalid requests are refused with their problems and never reach the engine.</summary>
-    public CommandResult StartScan(SampleImageRequest? request, Caller caller)
+    public CommandResult StartScan(ScanRequest? request, Caller caller)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var problems = Validate(request);
@@ -164,7 +173,7 @@ public sealed partial class ControlService : IAsyncDisposable
                 return CommandResult.Busy($"The data directory {_options.DataDirectory} cannot be written: {ex.Message}");
             }
 
-            if (CheckFreeSpace(path, request!) is { } shortage)
+            if (CheckFreeSpace(path, ScanPlanner.Build(request!, Kinematics).TotalPoints) is { } shortage)
             {
                 File.Delete(path);
                 LogRefused(_audit, caller, "start scan", shortage);
@@ -178,6 +187,7 @@ public sealed partial class ControlService : IAsyncDisposable
         }
 
         LogStarted(_audit, caller, record.Id, record.FilePath);
+        _definitions?.SaveLastUsed(caller.Name, record.Request);
         Changed?.Invoke();
         return CommandResult.Ok(record.Id);
     }
@@ -237,6 +247,102 @@ public sealed partial class ControlService : IAsyncDisposable
         return CommandResult.Ok();
     }
 
+    /// <summary>
+    /// Applies a new focus calibration (the zone plate moves to the new focus). Refused during a scan, for an instrument
+    /// without focus control, or for values out of range.
+    /// </summary>
+    public async Task<CommandResult> SetFocusAsync(FocusSettings settings, Caller caller)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(caller);
+        if (_instrument.Focus is not { } focus)
+        {
+            return CommandResult.Invalid([new FieldProblem("", "This instrument has no focus calibration to set.")]);
+        }
+
+        List<FieldProblem> problems = [];
+        if (!FocusSettings.A0Limits.Contains(settings.A0))
+        {
+            problems.Add(new("a0", FormattableString.Invariant($"A0 must be within {FocusSettings.A0Limits} µm; got {settings.A0:G6}.")));
+        }
+
+        if (!double.IsFinite(settings.DeltaA0) || Math.Abs(settings.DeltaA0) > 1000)
+        {
+            problems.Add(new("deltaA0", "ΔA0 must be within ±1000 µm."));
+        }
+
+        if (!double.IsFinite(settings.ZpzAdjust) || Math.Abs(settings.ZpzAdjust) > 5000)
+        {
+            problems.Add(new("zpzAdjust", "The zone-plate adjust must be within ±5000 µm."));
+        }
+
+        if (!double.IsFinite(settings.DefocusSpotUm) || settings.DefocusSpotUm is < 0 or > 50)
+        {
+            problems.Add(new("defocusSpotUm", "The defocus spot must be 0 (focused) to 50 µm."));
+        }
+
+        if (!Enum.IsDefined(settings.Mode))
+        {
+            problems.Add(new("mode", "Mode must be SampleFocused or OsaFocused."));
+        }
+
+        if (problems.Count > 0)
+        {
+            return CommandResult.Invalid(problems);
+        }
+
+        if (_engine.State != EngineState.Idle)
+        {
+            return CommandResult.Busy("A scan is running; the focus can be set when it ends.");
+        }
+
+        LogFocus(_audit, caller, settings.A0, settings.DeltaA0, settings.ZpzAdjust, settings.Mode);
+        try
+        {
+            await focus.ApplyAsync(settings).ConfigureAwait(false);
+        }
+        catch (DeviceException ex)
+        {
+            return CommandResult.Invalid([new FieldProblem("", ex.Message)]);
+        }
+
+        Changed?.Invoke();
+        return CommandResult.Ok();
+    }
+
+    /// <summary>
+    /// pyStxm's "Set Focus" / "Set A0 to cursor" after a focus scan: the row at <paramref name="zpz"/> is the focus. An
+    /// OSA focus scan re-calibrates the zone-plate Z; a sample focus scan moves A0.
+    /// </summary>
+    public Task<CommandResult> SetFocusFromScanAsync(Guid runId, double zpz, Caller caller)
+    {
+        if (FindRun(runId) is not { } run)
+        {
+            return Task.FromResult(CommandResult.Invalid([new FieldProblem("runId", $"There is no run {runId}.")]));
+        }
+
+        if (run.Request.ScanType is not (ScanType.OsaFocus or ScanType.SampleFocus) || run.Request.ZonePlateZ is not { } z)
+        {
+            return Task.FromResult(CommandResult.Invalid([new FieldProblem("runId", $"Run {run.ScanId} is a {run.Request.ScanType}, not a focus scan.")]));
+        }
+
+        if (!double.IsFinite(zpz) || zpz < z.Start - 1e-6 || zpz > z.Stop + 1e-6)
+        {
+            return Task.FromResult(CommandResult.Invalid([new FieldProblem("zpz",
+                FormattableString.Invariant($"The focus must be a row of the scan: {z.Start:G6} to {z.Stop:G6} µm; got {zpz:G6}."))]));
+        }
+
+        if (_instrument.Focus is not { } focus)
+        {
+            return Task.FromResult(CommandResult.Invalid([new FieldProblem("", "This instrument has no focus calibration to set.")]));
+        }
+
+        var settings = run.Request.ScanType == ScanType.OsaFocus
+            ? focus.Settings.WithOsaFocusAt(focus.ZonePlate, run.Request.EnergyEv, zpz)
+            : focus.Settings.WithSampleFocusAt(focus.ZonePlate, run.Request.EnergyEv, zpz);
+        return SetFocusAsync(settings, caller);
+    }
+
     /// <summary>Waits for the current run to end and its documents to be consumed (tests, shutdown).</summary>
     public Task WhenIdleAsync() => _current;
 
@@ -269,14 +375,13 @@ public sealed partial class ControlService : IAsyncDisposable
     private async Task RunAsync(RunRecord record)
     {
         var request = record.Request;
-        var plan = SampleImagePlan.Build(request, Kinematics);
-        var estimate = SampleImagePlan.Estimate(plan, Kinematics, CurrentPositions());
+        var planned = ScanPlanner.Build(request, Kinematics);
+        var positions = CurrentPositions();
+        var estimate = ScanPlanner.Estimate(planned.Plan, Kinematics, positions);
         var start = new RunStart(record.Id, record.ScanId, request, record.StartTime, record.User, record.FilePath);
-        var descriptor = new Descriptor(record.Id, _instrument.Counter.Name, _instrument.Counter.Units,
-            [1, request.Y.Points, request.X.Points],
-            [new Axis("energy", "eV", [request.EnergyEv]), new Axis("sample_y", "µm", request.Y.Setpoints()), new Axis("sample_x", "µm", request.X.Setpoints())],
-            [request.EnergyEv], request.DwellMs, estimate);
-        var stop = await _engine.RunAsync(start, descriptor, plan, Kinematics, _documents).ConfigureAwait(false);
+        var descriptor = new Descriptor(record.Id, _instrument.Counter.Name, _instrument.Counter.Units, request.ScanType,
+            [.. planned.Entries.Select(e => WithBaseline(e, positions))], estimate);
+        var stop = await _engine.RunAsync(start, descriptor, planned.Plan, Kinematics, _documents).ConfigureAwait(false);
         await _documents.DrainAsync().ConfigureAwait(false);
 
         // A file that could not be written fails the run even when every point was acquired: the user must know.
@@ -317,10 +422,10 @@ public sealed partial class ControlService : IAsyncDisposable
     /// The file is laid out whole at the start (data and ring current, NaN-filled) and copied once at the end, so it needs
     /// about twice its size free; refused before anything moves when the disk has less.
     /// </summary>
-    private static string? CheckFreeSpace(string path, SampleImageRequest request)
+    private static string? CheckFreeSpace(string path, long points)
     {
         const long Overhead = 256 * 1024;
-        var needed = (request.PixelCount * sizeof(double) * 2 + Overhead) * 2;
+        var needed = (points * sizeof(double) * 2 + Overhead) * 2;
         var directory = Path.GetDirectoryName(path)!;
         long free;
         try
@@ -346,8 +451,27 @@ public sealed partial class ControlService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// NXstxm wants sample_x and sample_y in every NXdata: entries that do not scan them (detector, OSA, focus of the
+    /// OSA, positioner scans) record where the fine stage stood at the start.
+    /// </summary>
+    private static EntryDescriptor WithBaseline(EntryDescriptor entry, Dictionary<string, double> positions)
+    {
+        var present = entry.Axes.Concat(entry.Positions).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
+        var extra = new List<Axis>();
+        foreach (var (name, role) in new[] { ("sample_x", Roles.SampleX), ("sample_y", Roles.SampleY) })
+        {
+            if (!present.Contains(name) && positions.TryGetValue(role, out var value))
+            {
+                extra.Add(new Axis(name, "µm", [value]));
+            }
+        }
+
+        return extra.Count == 0 ? entry : entry with { Positions = [.. entry.Positions, .. extra] };
+    }
+
     private Dictionary<string, double> CurrentPositions() =>
-        _instrument.Positioners.ToDictionary(p => p.Name, p => p.Status.Position, StringComparer.Ordinal);
+        _instrument.Positioners.ToDictionary(p => p.Name, p => p.Status.Position, StringComparer.OrdinalIgnoreCase);
 
     private void OnProgress(EngineProgress progress)
     {
@@ -376,6 +500,9 @@ public sealed partial class ControlService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Caller}: move {Positioner} to {Target}")]
     private static partial void LogMove(ILogger logger, Caller caller, string positioner, double target);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Caller}: set focus A0 {A0} ΔA0 {DeltaA0} adjust {ZpzAdjust} {Mode}")]
+    private static partial void LogFocus(ILogger logger, Caller caller, double a0, double deltaA0, double zpzAdjust, FocusMode mode);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Caller}: stop {Positioner}")]
     private static partial void LogStop(ILogger logger, Caller caller, string positioner);

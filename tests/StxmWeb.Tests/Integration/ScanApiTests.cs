@@ -282,11 +282,11 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
                 var offset = 0;
                 lock (Pixels)
                 {
-                    for (var i = 0; i < header.Length; i += 4)
+                    for (var i = 0; i < header.Length; i += 5)
                     {
-                        for (var k = 0; k < header[i + 3]; k++, offset += 4)
+                        for (var k = 0; k < header[i + 4]; k++, offset += 4)
                         {
-                            var key = (header[i + 1], header[i + 2] + k);
+                            var key = (header[i + 2], header[i + 3] + k);
                             if (Pixels.ContainsKey(key))
                             {
                                 Doubled++;

@@ -1,30 +1,26 @@
 using System.Globalization;
+using System.Text.Json;
 using StxmWeb.Core.Engine;
+using StxmWeb.Core.Plans;
 using StxmWeb.Core.Scans;
 using StxmWeb.Services;
 
 namespace StxmWeb.Components.Scan;
 
 /// <summary>
-/// The sample-image editor: every field validated as you type (errors beside the field, by field path), the plan's
-/// time estimate, and Start / Pause / Resume / Abort. Start is disabled while a scan runs, while the request has
-/// problems, and until the circuit is interactive (a click before that would be lost).
+/// The scan editor for every scan type: a type selector, the fields and tables of the type's family (regions, line,
+/// zone-plate Z, points, positioners, angles, pattern, energy and polarization regions), every field validated as you
+/// type (errors beside the field, by field path, and listed under the estimate), the plan's time estimate, Start /
+/// Pause / Resume / Abort, and the scan definition as JSON. Each type opens with the user's last-used settings.
 /// </summary>
 public sealed partial class ScanEditor
 {
-    private double _xCenter = SampleImageRequest.Default.X.Center;
-    private double _xRange = SampleImageRequest.Default.X.Range;
-    private int _xPoints = SampleImageRequest.Default.X.Points;
-    private double _yCenter = SampleImageRequest.Default.Y.Center;
-    private double _yRange = SampleImageRequest.Default.Y.Range;
-    private int _yPoints = SampleImageRequest.Default.Y.Points;
-    private double _energy = SampleImageRequest.Default.EnergyEv;
-    private double _dwell = SampleImageRequest.Default.DwellMs;
-    private AcquisitionMode _mode = SampleImageRequest.Default.Mode;
-    private string? _title;
+    private ScanForm _form = ScanForm.From(ScanRequest.Default(ScanType.SampleImage));
     private IReadOnlyList<FieldProblem> _problems = [];
     private TimeSpan _estimate;
+    private long _points;
     private string? _commandError;
+    private string? _definitionText;
 
     private EngineState State => Control.Progress.State;
 
@@ -33,17 +29,17 @@ public sealed partial class ScanEditor
     private bool CanStart => RendererInfo.IsInteractive && State == EngineState.Idle && _problems.Count == 0;
 
     /// <summary>The request the fields describe now.</summary>
-    public SampleImageRequest Request => new(new AxisRegion(_xCenter, _xRange, _xPoints), new AxisRegion(_yCenter, _yRange, _yPoints), _dwell, _energy, _mode)
-    {
-        Title = string.IsNullOrWhiteSpace(_title) ? null : _title,
-    };
+    public ScanRequest Request => _form.ToRequest();
 
     /// <inheritdoc />
     protected override void OnInitialized()
     {
         Control.Changed += OnControlChanged;
+        _form = ScanForm.From(Definitions.LastUsed(User, ScanType.SampleImage) ?? Defaults(ScanType.SampleImage));
         Revalidate();
     }
+
+    private static string User => Caller.From(null, "ui").Name;
 
     private void Set(Action assign)
     {
@@ -51,11 +47,56 @@ public sealed partial class ScanEditor
         Revalidate();
     }
 
+    private void ChangeType(ScanType type)
+    {
+        var title = _form.Title;
+        _form = ScanForm.From(Definitions.LastUsed(User, type) ?? Defaults(type));
+        _form.Title ??= title;
+        Revalidate();
+    }
+
+    private void ResetToDefaults()
+    {
+        _form = ScanForm.From(Defaults(_form.Type));
+        Revalidate();
+    }
+
+    /// <summary>The type's defaults, with focus scans centred on where the zone plate stands now.</summary>
+    private ScanRequest Defaults(ScanType type)
+    {
+        var request = ScanRequest.Default(type);
+        if (request.ZonePlateZ is { } z && Control.Instrument.Find(Roles.ZonePlateZ) is { } zpz)
+        {
+            // The sample is in focus where the zone plate stands; the OSA plane lies A0 upstream of it.
+            var a0 = Control.Instrument.Focus?.Settings is { } focus ? focus.A0 + focus.DeltaA0 : 0;
+            var centre = type == ScanType.OsaFocus ? zpz.Status.Position - a0 : zpz.Status.Position;
+            request = request with { ZonePlateZ = z with { Center = Math.Round(centre, 1) } };
+        }
+
+        return request;
+    }
+
+    private void AddRegion() => Set(() =>
+    {
+        var last = _form.Regions[^1];
+        _form.Regions.Add(new RegionRow
+        {
+            XCenter = last.XCenter + last.XRange, XRange = last.XRange, XPoints = last.XPoints,
+            YCenter = last.YCenter, YRange = last.YRange, YPoints = last.YPoints,
+        });
+    });
+
+    private void AddEnergyRegion() => Set(() =>
+    {
+        var last = _form.Energies[^1];
+        _form.Energies.Add(new EnergyRow { Start = last.Stop + 1, Stop = last.Stop + 10, Points = 10, DwellMs = last.DwellMs });
+    });
+
     private void Revalidate()
     {
         var request = Request;
         _problems = Control.Validate(request);
-        _estimate = _problems.Count == 0 ? Control.Estimate(request) : TimeSpan.Zero;
+        (_estimate, _points) = _problems.Count == 0 ? Control.Estimate(request) : (TimeSpan.Zero, 0);
     }
 
     private bool Has(string field) => _problems.Any(p => p.Field == field);
@@ -65,7 +106,7 @@ public sealed partial class ScanEditor
 
     private Task StartAsync()
     {
-        var result = Control.StartScan(Request, Caller.From(null, "ui"));
+        var result = Control.StartScan(Request, Caller.From(null, User));
         _commandError = result.Accepted ? null : string.Join(" ", result.Problems.Select(p => p.Message));
         if (!result.Accepted && !result.Conflict)
         {
@@ -75,11 +116,29 @@ public sealed partial class ScanEditor
         return Task.CompletedTask;
     }
 
-    private void Pause() => Report(Control.Pause(Caller.From(null, "ui")));
+    private void ShowDefinition() => _definitionText = JsonSerializer.Serialize(Request, ScanDefinitionStore.Json);
 
-    private void Resume() => Report(Control.Resume(Caller.From(null, "ui")));
+    private void LoadDefinition()
+    {
+        try
+        {
+            var request = JsonSerializer.Deserialize<ScanRequest>(_definitionText ?? "", ScanDefinitionStore.Json)
+                ?? throw new JsonException("The definition is empty.");
+            _form = ScanForm.From(request);
+            _commandError = null;
+            Revalidate();
+        }
+        catch (JsonException ex)
+        {
+            _commandError = $"The definition is not a scan request: {ex.Message}";
+        }
+    }
 
-    private void Abort() => Report(Control.Abort(Caller.From(null, "ui")));
+    private void Pause() => Report(Control.Pause(Caller.From(null, User)));
+
+    private void Resume() => Report(Control.Resume(Caller.From(null, User)));
+
+    private void Abort() => Report(Control.Abort(Caller.From(null, User)));
 
     private void Report(CommandResult result) =>
         _commandError = result.Accepted ? null : string.Join(" ", result.Problems.Select(p => p.Message));
@@ -89,8 +148,35 @@ public sealed partial class ScanEditor
     internal static string Format(TimeSpan span) =>
         span.TotalHours >= 1 ? span.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : span.ToString(@"m\:ss", CultureInfo.InvariantCulture);
 
-    private static string Step(double range, int points) =>
-        points > 1 ? (range / (points - 1)).ToString("0.###", CultureInfo.InvariantCulture) : "—";
+    private static string Id(string name, int index) => index == 0 ? name : $"{name}-{index}";
+
+    private static string AxisTitle(string? positioner, string what) => positioner is null ? what : $"{what}: {positioner} (µm)";
+
+    private string LineLength() => string.Create(CultureInfo.InvariantCulture, $"length {_form.Line.ToLine().Length:0.##} µm");
+
+    private static string Describe(ScanTypeInfo info) => info.Family switch
+    {
+        ScanFamily.Image when info.UsesEnergies => "images at each energy: contrast maps",
+        ScanFamily.Image => $"raster of {info.X} × {info.Y}",
+        ScanFamily.Focus => $"{info.X} line × zone-plate Z: the sharpest row is the focus",
+        ScanFamily.PointSpectrum => "energy scan at fixed points",
+        ScanFamily.LineSpectrum => "energy × a line across the sample",
+        ScanFamily.Generic => "any positioner against the counter",
+        ScanFamily.TwoVariable => "any two positioners against the counter",
+        ScanFamily.Tomography => "images at a series of goniometer angles",
+        ScanFamily.Pattern => "exposes a dose pattern into the sample",
+        _ => "raster, counter at each point",
+    };
+
+    internal static string PolarizationLabel(Polarization mode) => mode switch
+    {
+        Polarization.CircLeft => "Circular left",
+        Polarization.CircRight => "Circular right",
+        Polarization.LinHor => "Linear horizontal",
+        Polarization.IncVertMinus => "Inclined vertical −",
+        Polarization.IncVertPlus => "Inclined vertical +",
+        _ => "Linear inclined",
+    };
 
     /// <inheritdoc />
     public void Dispose() => Control.Changed -= OnControlChanged;
