@@ -103,15 +103,15 @@ internal static class NxstxmLayout
         sample["rotation_angle"] = WithAttributes(new H5Dataset(e.RotationAngle), ("units", "degree"));
 
         var collection = Group("NXcollection");
-        collection["scan_request"] = JsonSerializer.Serialize(start.Request, Json);
+        collection["scan_request"] = LongText(JsonSerializer.Serialize(start.Request, Json));
         collection["exit_status"] = exitStatus;
-        collection["exit_reason"] = reason;
-        collection["user"] = start.User;
+        collection["exit_reason"] = LongText(reason);
+        collection["user"] = LongText(start.User);
         collection["run_uid"] = start.RunId.ToString();
 
         var entry = Group("NXentry");
         entry.Attributes["default"] = d.Detector;
-        entry["title"] = string.IsNullOrWhiteSpace(start.Request.Title) ? "NeXus sample" : start.Request.Title;
+        entry["title"] = LongText(string.IsNullOrWhiteSpace(start.Request.Title) ? "NeXus sample" : start.Request.Title);
         entry["start_time"] = Iso(start.Time);
         entry["end_time"] = Iso(endTime);
         entry["definition"] = new[] { "NXstxm" };
@@ -122,6 +122,39 @@ internal static class NxstxmLayout
         entry["collection"] = collection;
         entry[d.Detector] = counter;
         return entry;
+    }
+
+    /// <summary>Longest fixed-length string written, in UTF-8 bytes (see <see cref="LongText"/>).</summary>
+    public const int MaxStringBytes = 120;
+
+    /// <summary>
+    /// A text that may be long (the scan request, an error message). Fixed-length strings share one length per file,
+    /// and the NIAC validator reads NX_class attributes into 132-byte buffers: a file whose strings are longer crashes
+    /// it. So a text longer than <see cref="MaxStringBytes"/> is written as a 1-D array of pieces, in order, to be
+    /// concatenated (attribute <c>pieces</c> says so); shorter texts are plain strings.
+    /// </summary>
+    public static H5Object LongText(string text)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(text) <= MaxStringBytes)
+        {
+            return new H5Dataset(text);
+        }
+
+        var pieces = new List<string>();
+        var start = 0;
+        while (start < text.Length)
+        {
+            var length = Math.Min(text.Length - start, MaxStringBytes);
+            while (System.Text.Encoding.UTF8.GetByteCount(text.AsSpan(start, length)) > MaxStringBytes || (length < text.Length - start && char.IsHighSurrogate(text[start + length - 1])))
+            {
+                length--;
+            }
+
+            pieces.Add(text.Substring(start, length));
+            start += length;
+        }
+
+        return WithAttributes(new H5Dataset(pieces.ToArray()), ("pieces", "concatenate the elements in order"));
     }
 
     /// <summary>The dimension axes, then the fixed positions, then energy (NXstxm requires energy, sample_x and sample_y).</summary>
@@ -155,15 +188,18 @@ internal static class NxstxmLayout
     /// <summary>
     /// Write options for <paramref name="file"/>: contiguous datasets (so acquired lines can be written in place at
     /// their offsets) and fixed-length strings, as pyStxm stores them and as MANTiS, aXis2000 and pyStxm's loader read
-    /// them (definition, stxm_scan_type, axes...). PureHDF takes one string length per write, so every string gets the
-    /// length of the longest (in UTF-8 bytes, plus a NUL): nothing is cut.
+    /// them (definition, stxm_scan_type, axes...). PureHDF takes one string length per write, so every string gets
+    /// <see cref="MaxStringBytes"/> + 1 bytes; longer texts are stored in pieces (<see cref="LongText"/>): nothing is cut.
     /// </summary>
     public static H5WriteOptions WriteOptions(H5File file) =>
-        new(PreferCompactDatasetLayout: false, DefaultStringLength: LongestString(file) + 1);
+        LongestString(file) <= MaxStringBytes
+            ? new(PreferCompactDatasetLayout: false, DefaultStringLength: MaxStringBytes + 1)
+            : throw new InvalidOperationException($"A string of the layout is longer than {MaxStringBytes} bytes; write it with LongText.");
 
     private static int LongestString(H5Object node)
     {
         var longest = node.Attributes?.Values.Select(LongestValue).DefaultIfEmpty(0).Max() ?? 0;
+
         if (node is H5Group group)
         {
             foreach (var child in group.Values)

@@ -59,7 +59,8 @@ public static class H5py
         [.. file.Item(path).GetProperty("shape").EnumerateArray().Select(e => e.GetInt32())];
 
     /// <summary>A string-valued dataset or attribute (first element when an array).</summary>
-    public static string Text(this JsonElement value) => value.ValueKind == JsonValueKind.Array ? value[0].GetString()! : value.GetString()!;
+    public static string Text(this JsonElement value) =>
+        value.ValueKind == JsonValueKind.Array ? string.Concat(value.EnumerateArray().Select(v => v.GetString())) : value.GetString()!;
 
     private static void Flatten(JsonElement element, List<double> into)
     {

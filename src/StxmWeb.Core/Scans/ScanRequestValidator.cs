@@ -80,9 +80,9 @@ public static class ScanRequestValidator
             problems.Add(new("mode", $"{info.Label} runs point by point only."));
         }
 
-        if (request.Title is { Length: > 200 })
+        if (request.Title is { } title && System.Text.Encoding.UTF8.GetByteCount(title) > 120)
         {
-            problems.Add(new("title", "Title must be at most 200 characters."));
+            problems.Add(new("title", "Title must be at most 120 characters (UTF-8 bytes)."));
         }
 
         switch (info.Family)

@@ -63,7 +63,9 @@ public sealed partial class ScanDefinitionStore(IOptions<InstrumentOptions> opti
         string json;
         try
         {
-            json = file.Dataset($"/{entry}/collection/scan_request").Read<string>();
+            // Long texts are stored as an array of pieces (see NxstxmLayout.LongText).
+            var dataset = file.Dataset($"/{entry}/collection/scan_request");
+            json = dataset.Space.Rank == 0 ? dataset.Read<string>() : string.Concat(dataset.Read<string[]>());
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
