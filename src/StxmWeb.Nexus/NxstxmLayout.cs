@@ -104,6 +104,7 @@ internal static class NxstxmLayout
 
         var collection = Group("NXcollection");
         collection["scan_request"] = LongText(JsonSerializer.Serialize(start.Request, Json));
+        collection["scan_type"] = d.ScanType.ToString();
         collection["exit_status"] = exitStatus;
         collection["exit_reason"] = LongText(reason);
         collection["user"] = LongText(start.User);

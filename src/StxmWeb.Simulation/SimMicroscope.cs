@@ -40,7 +40,7 @@ public sealed class SimulationOptions
     /// Dose (photons/µm²) that removes 1/e of a particle's mass (radiation damage); 0 turns damage off. Every count
     /// deposits its photons where the beam stands, so long exposures (the pattern generator) show up in later images.
     /// </summary>
-    public double DamageDosePerUm2 { get; set; } = 3e6;
+    public double DamageDosePerUm2 { get; set; } = 1e8;
 
     /// <summary>Seed of the counter's Poisson noise (and the sample layout).</summary>
     public int Seed { get; set; } = 17;

@@ -44,7 +44,7 @@ def main(path):
             out["items"]["/" + name] = entry
 
         f.visititems(visit)
-        # visititems does not follow soft links: report them too.
+        # visititems does not follow soft links, nor list a hard-linked object twice: report them too.
         def links(group, prefix):
             for key in group:
                 link = group.get(key, getlink=True)
@@ -53,8 +53,13 @@ def main(path):
                     target = group.get(key)
                     out["items"][path] = {"kind": "soft_link", "soft_link": link.path,
                                           "resolves": target is not None}
-                elif isinstance(group[key], h5py.Group):
-                    links(group[key], path)
+                else:
+                    # visititems visits an object once; a dataset shared by hard links (identical metadata written once
+                    # and linked from several entries) is reported under every path.
+                    if path not in out["items"]:
+                        visit(path[1:], group[key])
+                    if isinstance(group[key], h5py.Group):
+                        links(group[key], path)
         links(f, "")
     json.dump(out, sys.stdout, allow_nan=False)
 

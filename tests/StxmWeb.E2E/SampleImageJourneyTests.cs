@@ -56,7 +56,7 @@ public sealed partial class SampleImageJourneyTests : IAsyncLifetime
         await page.Locator("#y-range").FillAsync("24");
         await page.Locator("#dwell").FillAsync("2");
         await page.Locator("#title").FillAsync("journey");
-        await Assertions.Expect(page.GetByTestId("estimate")).ToContainTextAsync("4,800 px");
+        await Assertions.Expect(page.GetByTestId("estimate")).ToContainTextAsync("4,800 points");
 
         // An invalid value shows its error beside the field and blocks Start; fixing it unblocks.
         await page.Locator("#energy").FillAsync("50");

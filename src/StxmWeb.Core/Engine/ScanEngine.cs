@@ -151,6 +151,7 @@ public sealed partial class ScanEngine
         }
 
         run.FlushPoints();
+        await run.ReturnToStartAsync().ConfigureAwait(false);
         var stop = new RunStop(start.RunId, status, reason, _time.GetUtcNow(), run.FramesEmitted);
         sink.Publish(stop);
         lock (_gate)
@@ -281,6 +282,9 @@ public sealed partial class ScanEngine
     [LoggerMessage(Level = LogLevel.Error, Message = "Run {RunId} failed")]
     private static partial void LogRunFailed(ILogger logger, Guid runId, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId}: returning the positioners to their start failed")]
+    private static partial void LogReturnFailed(ILogger logger, Guid runId, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping {Positioner} failed")]
     private static partial void LogStopFailed(ILogger logger, string positioner, Exception exception);
 
@@ -290,6 +294,8 @@ public sealed partial class ScanEngine
         private readonly EstimateTracker _tracker = new(kinematics,
             engine._instrument.Positioners.ToDictionary(p => p.Name, p => p.Status.Position, StringComparer.Ordinal));
         private readonly List<double> _pendingValues = [];
+        private readonly Dictionary<string, double> _startSetpoints = engine._instrument.Positioners.ToDictionary(p => p.Name, p => p.Status.Setpoint, StringComparer.OrdinalIgnoreCase);
+        private readonly HashSet<string> _moved = new(StringComparer.OrdinalIgnoreCase);
         private int _pendingEntry;
         private int _pendingPlane;
         private int _pendingRow;
@@ -327,9 +333,11 @@ public sealed partial class ScanEngine
                         _paused += await engine.CheckpointAsync(ct).ConfigureAwait(false);
                         break;
                     case MoveMsg move:
+                        _moved.UnionWith(move.Targets.Select(t => t.Positioner));
                         await Task.WhenAll(move.Targets.Select(t => Positioner(t.Positioner).MoveAsync(t.Target, null, ct))).ConfigureAwait(false);
                         break;
                     case MoveByMsg by:
+                        _moved.Add(by.Positioner);
                         var positioner = Positioner(by.Positioner);
                         await positioner.MoveAsync(positioner.Status.Setpoint + by.Delta, null, ct).ConfigureAwait(false);
                         break;
@@ -341,6 +349,7 @@ public sealed partial class ScanEngine
                         AddPoint(point, value);
                         break;
                     case FlyLineMsg fly:
+                        _moved.Add(fly.Positioner);
                         await FlyAsync(fly, ct).ConfigureAwait(false);
                         break;
                     default:
@@ -353,6 +362,35 @@ public sealed partial class ScanEngine
 
             FlushPoints();
             Report();
+        }
+
+        /// <summary>
+        /// Puts every positioner the plan moved back where it stood before the run (energy first, since the zone plate
+        /// follows it), so an OSA, detector or focus scan leaves the microscope as it found it. Best effort: a failure
+        /// is logged and does not change how the run ended.
+        /// </summary>
+        public async Task ReturnToStartAsync()
+        {
+            if (_moved.Count == 0)
+            {
+                return;
+            }
+
+            try
+            {
+                if (_moved.Remove(Roles.Energy) && _startSetpoints.TryGetValue(Roles.Energy, out var energy))
+                {
+                    await Positioner(Roles.Energy).MoveAsync(energy).ConfigureAwait(false);
+                }
+
+                await Task.WhenAll(_moved.Where(_startSetpoints.ContainsKey).Select(name => Positioner(name).MoveAsync(_startSetpoints[name]))).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Returning is a courtesy after the run; its failure is logged, the run's end stands.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogReturnFailed(engine._logger, runId, ex);
+            }
         }
 
         public void FlushPoints()

@@ -37,7 +37,12 @@ public enum ScanFamily
 /// <param name="Type">The type.</param>
 /// <param name="Label">Name as the editor shows it (pyStxm's plugin names).</param>
 /// <param name="Family">Plan, editor and file shape.</param>
-/// <param name="StxmScanType">The <c>stxm_scan_type</c> string of its files (reference/PYSTXM.md section 5).</param>
+/// <param name="StxmScanType">
+/// The <c>stxm_scan_type</c> string of its files: pyStxm's (reference/PYSTXM.md section 5) where NXstxm's enumeration
+/// has it; pattern generator and ptychography write "sample image" and two-variable images "generic scan", as the
+/// definition asks for types it does not name (pyStxm's own "pattern gen", "ptychography" and "two variable image"
+/// fail validation). The exact type is in <c>collection/scan_type</c> and the scan request.
+/// </param>
 /// <param name="X">Fast-axis positioner of images, focus lines and spectra (null where the request names it).</param>
 /// <param name="Y">Slow-axis positioner.</param>
 /// <param name="CanFly">Whether line (constant-velocity) mode is offered.</param>
@@ -73,9 +78,9 @@ public static class ScanTypes
         new(ScanType.CoarseImage, "Coarse image", ScanFamily.Image, "sample image", Roles.CoarseX, Roles.CoarseY, false, false, false),
         new(ScanType.CoarseGoni, "Coarse goniometer", ScanFamily.Image, "sample image", Roles.GoniX, Roles.GoniY, false, false, false),
         new(ScanType.Tomography, "Tomography", ScanFamily.Tomography, "sample image", Roles.SampleX, Roles.SampleY, true, false, true),
-        new(ScanType.PatternGen, "Pattern generator", ScanFamily.Pattern, "pattern gen", Roles.SampleX, Roles.SampleY, false, false, false),
-        new(ScanType.Ptychography, "Ptychography", ScanFamily.Ptychography, "ptychography", Roles.SampleX, Roles.SampleY, false, false, true),
-        new(ScanType.TwoVariableImage, "Two-variable image", ScanFamily.TwoVariable, "two variable image", null, null, false, false, false),
+        new(ScanType.PatternGen, "Pattern generator", ScanFamily.Pattern, "sample image", Roles.SampleX, Roles.SampleY, false, false, false),
+        new(ScanType.Ptychography, "Ptychography", ScanFamily.Ptychography, "sample image", Roles.SampleX, Roles.SampleY, false, false, true),
+        new(ScanType.TwoVariableImage, "Two-variable image", ScanFamily.TwoVariable, "generic scan", null, null, false, false, false),
     }.ToDictionary(i => i.Type);
 
     /// <summary>Every scan type, in pyStxm's order.</summary>
@@ -164,8 +169,9 @@ public static class ScanDefaults
         {
             ScanType = type,
             Mode = AcquisitionMode.PointByPoint,
-            Regions = [new SpatialRegion(new(-14, 9, 27), new(-14, 9, 27))],
-            Pattern = new PatternSpec(PatternKind.DoseSeries, 40, 3),
+            Regions = [new SpatialRegion(new(-7.9, 6, 18), new(9.1, 6, 18))],
+            EnergyEv = 285.15,
+            Pattern = new PatternSpec(PatternKind.DoseSeries, 1000, 3),
         },
         ScanType.Ptychography => new ScanRequest
         {

@@ -28,8 +28,10 @@ public sealed class ScanEditorTests : BunitContext
         var scope = new SimMicroscope(SimulationOptions.Standard(), time);
         var options = Microsoft.Extensions.Options.Options.Create(new InstrumentOptions { DataDir = _dataDir });
         _documents = new DocumentBroadcaster([], NullLogger<DocumentBroadcaster>.Instance);
-        _control = new ControlService(scope, new ScanEngine(scope, time, NullLogger<ScanEngine>.Instance), _documents, options, time, NullLoggerFactory.Instance);
+        var definitions = new ScanDefinitionStore(options, NullLogger<ScanDefinitionStore>.Instance);
+        _control = new ControlService(scope, new ScanEngine(scope, time, NullLogger<ScanEngine>.Instance), _documents, options, time, NullLoggerFactory.Instance, definitions: definitions);
         Services.AddSingleton(_control);
+        Services.AddSingleton(definitions);
         Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
         JSInterop.Mode = JSRuntimeMode.Loose;
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
@@ -61,7 +63,7 @@ public sealed class ScanEditorTests : BunitContext
         editor.Find("#y-range").Input("300");
 
         editor.WaitForAssertion(() =>
-            Assert.Contains("outside the stage limits", FieldOf(editor, "y-range").TextContent, StringComparison.Ordinal));
+            Assert.Contains("outside the SampleFineY limits", FieldOf(editor, "y-range").TextContent, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public sealed class ScanForm
     public PatternKind PatternKind { get; set; }
 
     /// <summary>Exposure of the brightest pattern pixel, ms.</summary>
-    public double ExposureMs { get; set; } = 40;
+    public double ExposureMs { get; set; } = 1000;
 
     /// <summary>Pads per side.</summary>
     public int Pads { get; set; } = 3;
