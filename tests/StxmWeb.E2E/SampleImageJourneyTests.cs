@@ -60,7 +60,8 @@ public sealed partial class SampleImageJourneyTests : IAsyncLifetime
 
         // An invalid value shows its error beside the field and blocks Start; fixing it unblocks.
         await page.Locator("#energy").FillAsync("50");
-        await Assertions.Expect(page.GetByText("Energy must be between")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#energy").Locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' mud-input-control ')][1]")).ToContainTextAsync("Energy must be between");
+        await Assertions.Expect(page.GetByTestId("problems")).ToContainTextAsync("energyEv");
         await Assertions.Expect(start).ToBeDisabledAsync();
         await page.Locator("#energy").FillAsync("285.2");
         await Assertions.Expect(start).ToBeEnabledAsync();

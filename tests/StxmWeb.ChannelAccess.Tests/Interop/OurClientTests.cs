@@ -183,6 +183,13 @@ public sealed class OurClientTests : IAsyncLifetime
             }
         }, cancellationToken: ct);
 
+        // CA monitors may coalesce: a put before the initial update arrived could replace it. Wait for it first.
+        var initial = DateTime.UtcNow.AddSeconds(10);
+        while (!Seen(1.0) && DateTime.UtcNow < initial)
+        {
+            await Task.Delay(10, ct);
+        }
+
         await channel.PutAsync(2.5, wait: true, ct);
         Assert.Equal(2.5, ((double[])pv.Value.Values)[0]);
         Assert.Equal("um", (await channel.GetAsync(DbrFamily.Ctrl, cancellationToken: ct)).Units);
@@ -201,12 +208,21 @@ public sealed class OurClientTests : IAsyncLifetime
         await reconnected.Task.WaitAsync(TimeSpan.FromSeconds(20), ct);
         pv.Set(Seven);
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!updates.Contains(7.0) && DateTime.UtcNow < deadline)
+        while (!Seen(7.0) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20, ct);
         }
 
         await again.DisposeAsync();
+
+        bool Seen(double value)
+        {
+            lock (updates)
+            {
+                return updates.Contains(value);
+            }
+        }
+
         Assert.Contains(1.0, updates);
         Assert.Contains(2.5, updates);
         Assert.Contains(7.0, updates);
