@@ -251,7 +251,9 @@ class LiveViewer {
       // Keep the physical aspect when both axes are lengths: each pixel is one step wide and one step high.
       const [ya, xa] = e.axes.slice(-2);
       const step = (a) => (a.values.length > 1 ? Math.abs(a.values[a.values.length - 1] - a.values[0]) / (a.values.length - 1) : 1);
-      if (xa.units === ya.units && step(xa) > 0 && step(ya) > 0) { width = this.cols * step(xa); height = this.rows * step(ya); }
+      // Stage rasters (sample_y × sample_x, osa_y × osa_x...) keep their aspect; focus scans and spectra fill the box.
+      const stage = xa.name.endsWith('_x') && ya.name.endsWith('_y') && xa.units === ya.units;
+      if (stage && step(xa) > 0 && step(ya) > 0) { width = this.cols * step(xa); height = this.rows * step(ya); }
       else { width = box.width; height = box.height; }
     }
     const scale = Math.max(1e-6, Math.min(box.width / width, box.height / height));

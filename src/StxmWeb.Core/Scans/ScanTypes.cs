@@ -121,14 +121,14 @@ public static class ScanDefaults
             ScanType = type,
             Mode = AcquisitionMode.PointByPoint,
             Line = new LineRegion(-50, 0, 50, 0, 51),
-            ZonePlateZ = new AxisRegion(-1379, 300, 31),
+            ZonePlateZ = new AxisRegion(-1379.2, 300, 31),
             DwellMs = 2,
         },
         ScanType.SampleFocus => new ScanRequest
         {
             ScanType = type,
-            Line = new LineRegion(-20, 0, 20, 0, 100),
-            ZonePlateZ = new AxisRegion(-879, 60, 31),
+            Line = new LineRegion(-16, 9.1, 0, 9.1, 80),
+            ZonePlateZ = new AxisRegion(-1129.2, 60, 31),
             DwellMs = 1,
         },
         ScanType.SamplePointSpectrum => new ScanRequest

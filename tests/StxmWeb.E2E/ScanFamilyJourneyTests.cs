@@ -1,0 +1,119 @@
+using Microsoft.Playwright;
+using StxmWeb.Testing;
+
+namespace StxmWeb.E2E;
+
+/// <summary>
+/// One journey per scan family in a real browser: choose the type in the editor, adjust it, start, and see the result in
+/// the viewer (an image, or a plot for spectra); the file is then read with h5py. Screenshots go to artifacts/screenshots.
+/// </summary>
+[Trait("Category", "E2E")]
+public sealed class ScanFamilyJourneyTests : IAsyncLifetime
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private readonly StxmAppFactory _app = new(timeScale: 10);
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(Chromium))
+        {
+            throw new InvalidOperationException($"{Chromium} is missing; run the README's test command, which installs Debian's chromium.");
+        }
+
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+        });
+    }
+
+    public static TheoryData<string, string[], string, int, int[]> Families => new()
+    {
+        // label, fields to fill (id=value), viewer kind, entries, data shape of entry0
+        { "Sample focus", ["line-points=60", "zpz-points=21"], "image", 1, [21, 60] },
+        { "Point spectrum", [], "plot", 2, [38] },
+        { "Line spectrum", ["line-points=40"], "image", 1, [38, 40] },
+        { "Image stack", ["x-points=30", "y-points=30"], "image", 1, [19, 30, 30] },
+        { "Tomography", ["x-points=30", "y-points=30", "theta-points=3"], "image", 3, [1, 30, 30] },
+        { "OSA image", ["x-points=21", "y-points=21"], "image", 1, [1, 21, 21] },
+    };
+
+    [Theory(Timeout = 180_000)]
+    [MemberData(nameof(Families))]
+    public async Task User_ChoosesAScanType_RunsIt_AndSeesTheResult(string label, string[] fields, string kind, int entries, int[] shape)
+    {
+        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Add(message.Text);
+            }
+        };
+
+        await page.GotoAsync(_app.BaseAddress.ToString());
+        var start = page.GetByRole(AriaRole.Button, new() { Name = "Start scan" });
+        await Assertions.Expect(start).ToBeEnabledAsync(new() { Timeout = 30_000 });
+
+        // Choose the scan type from the editor's select, with the mouse as a user would, then fill the fields.
+        await page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") }).ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = label, Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") })).ToContainTextAsync(label);
+        foreach (var field in fields)
+        {
+            var (id, value) = (field[..field.IndexOf('=')], field[(field.IndexOf('=') + 1)..]);
+            await page.Locator($"#{id}").FillAsync(value);
+        }
+
+        await Assertions.Expect(page.GetByTestId("estimate")).ToContainTextAsync("estimate");
+        await Assertions.Expect(start).ToBeEnabledAsync();
+        await start.ClickAsync();
+
+        var canvas = page.GetByTestId("live-canvas");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-status", "success", new() { Timeout = 120_000 });
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-kind", kind);
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-entries", entries.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.GetByTestId("run-row").First).ToContainTextAsync("success");
+        var expectedPoints = entries * shape.Aggregate(1, (a, b) => a * b);
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-filled", expectedPoints.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"family-{label.Replace(' ', '-').ToLowerInvariant()}.png") });
+
+        var path = Directory.EnumerateFiles(_app.DataDir, "*.hdf5", SearchOption.AllDirectories).Single();
+        var file = await H5py.ReadAsync(path);
+        Assert.Equal(shape, file.Shape("/entry0/counter0/data"));
+        Assert.DoesNotContain(file.Doubles("/entry0/counter0/data"), double.IsNaN);
+        Assert.Empty(consoleErrors);
+    }
+
+    private static string ScreenshotDirectory
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "StxmWeb.sln")))
+            {
+                directory = directory.Parent;
+            }
+
+            var path = Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "artifacts", "screenshots");
+            Directory.CreateDirectory(path);
+            return path;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await _app.DisposeAsync();
+    }
+}
