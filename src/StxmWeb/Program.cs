@@ -58,6 +58,7 @@ app.MapScanApi();
 app.MapMotorApi();
 app.MapDefinitionApi();
 app.MapFocusApi();
+app.MapQueueApi();
 app.MapHub<LiveHub>("/hubs/live");
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

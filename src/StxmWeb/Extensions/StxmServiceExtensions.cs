@@ -80,6 +80,9 @@ public static class StxmServiceExtensions
             sp.GetRequiredService<ILogger<DocumentBroadcaster>>()));
         services.AddSingleton<ScanDefinitionStore>();
         services.AddSingleton<ControlService>();
+        services.AddSingleton<QueueRunner>();
+        services.AddScoped<Components.Scan.EditorBus>();
+        services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
         services.AddHostedService<InstrumentStartup>();
         return services;
     }

@@ -32,6 +32,8 @@ public sealed class ScanEditorTests : BunitContext
         _control = new ControlService(scope, new ScanEngine(scope, time, NullLogger<ScanEngine>.Instance), _documents, options, time, NullLoggerFactory.Instance, definitions: definitions);
         Services.AddSingleton(_control);
         Services.AddSingleton(definitions);
+        Services.AddSingleton(new QueueRunner(_control, options, NullLogger<QueueRunner>.Instance));
+        Services.AddScoped<StxmWeb.Components.Scan.EditorBus>();
         Services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
         JSInterop.Mode = JSRuntimeMode.Loose;
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));

@@ -10,16 +10,20 @@ namespace StxmWeb.Testing;
 public sealed class StxmAppFactory : WebApplicationFactory<Program>
 {
     /// <summary>Creates the app; <paramref name="timeScale"/> speeds up the simulated microscope.</summary>
-    public StxmAppFactory(double timeScale = 10, IReadOnlyDictionary<string, string>? settings = null)
+    public StxmAppFactory(double timeScale = 10, IReadOnlyDictionary<string, string>? settings = null, string? dataDir = null)
     {
         TimeScale = timeScale;
+        DataDir = dataDir ?? Directory.CreateTempSubdirectory("stxmweb-test-data-").FullName;
+        _ownsDataDir = dataDir is null;
         Settings = settings ?? new Dictionary<string, string>();
         UseKestrel(0);
         StartServer();
     }
 
     /// <summary>Where the app writes its files.</summary>
-    public string DataDir { get; } = Directory.CreateTempSubdirectory("stxmweb-test-data-").FullName;
+    public string DataDir { get; }
+
+    private readonly bool _ownsDataDir;
 
     /// <summary>The clock speed-up.</summary>
     public double TimeScale { get; }
@@ -46,7 +50,7 @@ public sealed class StxmAppFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing && Directory.Exists(DataDir))
+        if (disposing && _ownsDataDir && Directory.Exists(DataDir))
         {
             Directory.Delete(DataDir, recursive: true);
         }

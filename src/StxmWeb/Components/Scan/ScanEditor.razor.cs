@@ -35,6 +35,7 @@ public sealed partial class ScanEditor
     protected override void OnInitialized()
     {
         Control.Changed += OnControlChanged;
+        Bus.LoadRequested += OnLoadRequested;
         _form = ScanForm.From(Definitions.LastUsed(User, ScanType.SampleImage) ?? Defaults(ScanType.SampleImage));
         Revalidate();
     }
@@ -116,6 +117,20 @@ public sealed partial class ScanEditor
         return Task.CompletedTask;
     }
 
+    private void AddToQueue()
+    {
+        var result = Queue.Add(Request, Caller.From(null, User));
+        _commandError = result.Accepted ? null : string.Join(" ", result.Problems.Select(p => p.Message));
+    }
+
+    private void OnLoadRequested(ScanRequest request) => _ = InvokeAsync(() =>
+    {
+        _form = ScanForm.From(request);
+        _commandError = null;
+        Revalidate();
+        StateHasChanged();
+    });
+
     private void ShowDefinition() => _definitionText = JsonSerializer.Serialize(Request, ScanDefinitionStore.Json);
 
     private void LoadDefinition()
@@ -179,5 +194,9 @@ public sealed partial class ScanEditor
     };
 
     /// <inheritdoc />
-    public void Dispose() => Control.Changed -= OnControlChanged;
+    public void Dispose()
+    {
+        Control.Changed -= OnControlChanged;
+        Bus.LoadRequested -= OnLoadRequested;
+    }
 }
