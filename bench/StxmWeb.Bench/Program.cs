@@ -14,7 +14,12 @@ using StxmWeb.Core.Documents;
 // Engine overhead: a simulated 100 x 100 sample image at 1 ms dwell, in real time, through the whole document path
 // (engine -> broadcaster -> NXstxm writer on disk). Overhead = wall time / (pixels x dwell + moves), where the moves
 // (and the line run-up/run-out) are priced by the plan's kinematics. Usage: StxmWeb.Bench [runs] [output.md]
-// Channel Access: StxmWeb.Bench ca [output.md] (see CaBench).
+// Channel Access: StxmWeb.Bench ca [output.md] (see CaBench). Time estimates of every scan type: StxmWeb.Bench estimates [output.md].
+if (args.Length > 0 && args[0] == "estimates")
+{
+    return await StxmWeb.Bench.EstimateBench.RunAsync(args.Skip(1).ToArray());
+}
+
 if (args.Length > 0 && args[0] == "ca")
 {
     return await StxmWeb.Bench.CaBench.RunAsync(args.Skip(1).ToArray());

@@ -75,13 +75,14 @@ public sealed class SampleImagePlanTests
     {
         // Per row: accelerate 5 ms + 11 bins x 1 ms + decelerate 5 ms + settle 1 ms = 22 ms. The moves between rows
         // (Y by 1 µm and X back by 16 µm, together) take the longer: X 16 µm at 2e5 µm/s² is triangular,
-        // 2*sqrt(16/2e5) = 17.889 ms + 1 ms settle. The first row starts where the stages stand (no move cost).
+        // 2*sqrt(16/2e5) = 17.889 ms + 1 ms settle. The first row starts where the stages stand (no move cost). After the
+        // last row the stages return to the start: X from the run-out (8 µm) back to −8 µm, the same 18.889 ms.
         var request = ScanRequest.SampleImage(new AxisRegion(0, 10, 11), new AxisRegion(0, 4, 5), 1, 285);
         var start = new Dictionary<string, double> { [Roles.SampleX] = -8, [Roles.SampleY] = -2, [Roles.Energy] = 285 };
 
         var estimate = ScanPlanner.Estimate(ScanPlanner.Build(request, Kinematics).Plan, Kinematics, start);
 
-        var expected = (5 * 22.0) + (4 * (2 * Math.Sqrt(16 / 2e5) * 1000 + 1));
+        var expected = (5 * 22.0) + (5 * (2 * Math.Sqrt(16 / 2e5) * 1000 + 1));
         Assert.Equal(expected, estimate.TotalMilliseconds, 3);
     }
 

@@ -51,7 +51,7 @@ public static class ScanPlanner
             total += tracker.Cost(msg);
         }
 
-        return total;
+        return total + tracker.ReturnCost();
     }
 
     /// <summary>
@@ -558,12 +558,28 @@ public sealed class EstimateTracker
 {
     private readonly PlanKinematics _kinematics;
     private readonly Dictionary<string, double> _positions;
+    private readonly Dictionary<string, double> _start;
 
     /// <summary>Creates a tracker with the axes at <paramref name="start"/> (unknown axes are assumed at their first target).</summary>
     public EstimateTracker(PlanKinematics kinematics, IReadOnlyDictionary<string, double>? start = null)
     {
         _kinematics = kinematics ?? throw new ArgumentNullException(nameof(kinematics));
         _positions = start is null ? new(StringComparer.OrdinalIgnoreCase) : new(start, StringComparer.OrdinalIgnoreCase);
+        _start = new(_positions, StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Time for the engine to put the moved positioners back where they started (after the plan): the energy first,
+    /// then the others together.
+    /// </summary>
+    public TimeSpan ReturnCost()
+    {
+        TimeSpan Back(string name) => _start.TryGetValue(name, out var from) && _positions.TryGetValue(name, out var at)
+            ? _kinematics.For(name).MoveTime(from - at)
+            : TimeSpan.Zero;
+
+        var others = _positions.Keys.Where(k => !string.Equals(k, Roles.Energy, StringComparison.OrdinalIgnoreCase)).Select(Back).DefaultIfEmpty(TimeSpan.Zero).Max();
+        return Back(Roles.Energy) + others;
     }
 
     /// <summary>The estimated duration of <paramref name="msg"/>, and the axes' positions after it.</summary>
