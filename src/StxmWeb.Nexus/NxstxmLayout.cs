@@ -269,3 +269,25 @@ internal static class NxstxmLayout
         return dataset;
     }
 }
+
+/// <summary>Reads back what StxmWeb wrote: the data and axes of an entry (for focus analysis and reloading).</summary>
+public static class NxstxmReader
+{
+    /// <summary>An entry's detector data (flat, slowest first), its shape and its axes by name.</summary>
+    /// <param name="Data">Values.</param>
+    /// <param name="Shape">Shape.</param>
+    /// <param name="Axes">Axis values by dataset name, in data order.</param>
+    public sealed record EntryData(double[] Data, int[] Shape, IReadOnlyList<(string Name, double[] Values)> Axes);
+
+    /// <summary>Reads <c>/entry/detector/data</c> and its axes from <paramref name="path"/>.</summary>
+    public static EntryData Read(string path, string entry = "entry0", string detector = "counter0")
+    {
+        using var file = H5File.OpenRead(path);
+        var group = file.Group($"/{entry}/{detector}");
+        var dataset = group.Dataset("data");
+        var shape = dataset.Space.Dimensions.Select(d => checked((int)d)).ToArray();
+        var data = dataset.Read<double[]>();
+        var axes = group.Attribute("axes").Read<string[]>();
+        return new EntryData(data, shape, [.. axes.Select(a => (a, group.Dataset(a).Read<double[]>()))]);
+    }
+}

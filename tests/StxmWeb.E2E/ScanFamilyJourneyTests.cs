@@ -90,6 +90,48 @@ public sealed class ScanFamilyJourneyTests : IAsyncLifetime
         Assert.Empty(consoleErrors);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task User_SetsTheFocus_FromTheSharpestRowOfASampleFocusScan()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using (var api = new HttpClient { BaseAddress = _app.BaseAddress })
+        {
+            // The calibration has drifted: A0 30 µm too long, so the energy device parks the zone plate off focus.
+            var put = await api.PutAsync("/api/focus", new StringContent("""{"a0": 280}""", System.Text.Encoding.UTF8, "application/json"), ct);
+            Assert.True(put.IsSuccessStatusCode);
+        }
+
+        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
+        await page.GotoAsync(_app.BaseAddress.ToString());
+        var start = page.GetByRole(AriaRole.Button, new() { Name = "Start scan" });
+        await Assertions.Expect(start).ToBeEnabledAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("focus-calibration")).ToContainTextAsync("A0 280 µm");
+        await page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") }).ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Sample focus", Exact = true }).ClickAsync();
+        await page.Locator("#zpz-center").FillAsync("-1099.2");
+        await page.Locator("#zpz-range").FillAsync("120");
+        await page.Locator("#zpz-points").FillAsync("13");
+        await Assertions.Expect(start).ToBeEnabledAsync();
+        await start.ClickAsync();
+        var canvas = page.GetByTestId("live-canvas");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-status", "success", new() { Timeout = 120_000 });
+
+        // The panel offers the sharpest row; clicking a row of the image picks that row instead.
+        await Assertions.Expect(page.GetByTestId("focus-hint")).ToContainTextAsync("sharpest row");
+        var box = (await canvas.BoundingBoxAsync())!;
+        await canvas.ClickAsync(new() { Position = new Position { X = box.Width / 2, Y = box.Height * 0.5f / 13 } });
+        await Assertions.Expect(page.Locator("#focus-zpz")).ToHaveValueAsync("-1039.2");
+
+        // Back to the suggested row (the true focus is −FL + 250 = −1129.2 µm), and set A0 from it.
+        var hint = await page.GetByTestId("focus-hint").TextContentAsync();
+        var suggested = System.Text.RegularExpressions.Regex.Match(hint!, @"sharpest row (-?[0-9.]+) µm").Groups[1].Value;
+        Assert.InRange(double.Parse(suggested, System.Globalization.CultureInfo.InvariantCulture), -1140.3, -1118.1);
+        await page.Locator("#focus-zpz").FillAsync(suggested);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set A0 to this row" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("focus-calibration")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"A0 2(4\d|5\d|60)(\.\d)? µm"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "set-focus.png") });
+    }
+
     private static string ScreenshotDirectory
     {
         get

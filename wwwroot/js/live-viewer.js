@@ -26,7 +26,8 @@ function format(value, digits = 3) {
 }
 
 class LiveViewer {
-  constructor(host, hubUrl, colormap) {
+  constructor(host, hubUrl, colormap, dotnet) {
+    this.dotnet = dotnet;
     this.host = host;
     this.card = host.closest('.stxm-viewer') ?? host;
     this.canvas = host.querySelector('canvas');
@@ -48,6 +49,9 @@ class LiveViewer {
     this.onLeave = () => this.setReadout(null);
     this.canvas.addEventListener('mousemove', this.onMove);
     this.canvas.addEventListener('mouseleave', this.onLeave);
+    // A click picks a row (a focus scan's zone-plate Z): the server is told its slow-axis value.
+    this.onClick = (e) => this.pick(e);
+    this.canvas.addEventListener('click', this.onClick);
     this.connection = new signalR.HubConnectionBuilder()
       .withUrl(hubUrl)
       .withHubProtocol(new signalR.protocols.msgpack.MessagePackHubProtocol())
@@ -273,6 +277,16 @@ class LiveViewer {
     this.setReadout({ col, row, xa, ya, x: xa.values[col], y: ya.values[row], value: this.shown()[row * this.cols + col] });
   }
 
+  pick(e) {
+    if (!this.entries || this.kind !== 'image' || !this.dotnet) return;
+    const rect = this.canvas.getBoundingClientRect();
+    const row = this.rows - 1 - Math.floor(((e.clientY - rect.top) / rect.height) * this.rows);
+    const ya = this.entries[this.current].axes.slice(-2)[0];
+    if (row < 0 || row >= this.rows || !ya) return;
+    this.canvas.dataset.pickedRow = String(row);
+    this.dotnet.invokeMethodAsync('RowClicked', ya.name, ya.values[row]);
+  }
+
   setReadout(p) {
     if (!this.readout) return;
     this.readout.textContent = p
@@ -292,10 +306,11 @@ class LiveViewer {
     this.resize.disconnect();
     this.canvas.removeEventListener('mousemove', this.onMove);
     this.canvas.removeEventListener('mouseleave', this.onLeave);
+    this.canvas.removeEventListener('click', this.onClick);
     return this.connection.stop();
   }
 }
 
-export function attach(host, hubUrl, colormap) {
-  return new LiveViewer(host, hubUrl, colormap);
+export function attach(host, hubUrl, colormap, dotnet) {
+  return new LiveViewer(host, hubUrl, colormap, dotnet);
 }

@@ -41,6 +41,9 @@ public static class DefinitionApi
         var group = app.MapGroup("/api/focus").WithTags("Focus");
         group.MapGet("/", Get).WithName("GetFocus");
         group.MapPut("/", Set).WithName("SetFocus").WithSummary("Apply a focus calibration; the zone plate moves to the new focus");
+        group.MapGet("/suggest/{runId:guid}", (Guid runId, ControlService control) =>
+            control.SuggestFocus(runId) is { } suggestion ? Results.Ok(suggestion) : Results.NotFound())
+            .WithName("SuggestFocus").WithSummary("The zone-plate Z of a finished focus scan's sharpest row");
         group.MapPost("/from-scan", FromScan).WithName("SetFocusFromScan").WithSummary("The row at zpz of a focus scan is the focus");
         return app;
     }

@@ -82,6 +82,7 @@ public static class StxmServiceExtensions
         services.AddSingleton<ControlService>();
         services.AddSingleton<QueueRunner>();
         services.AddScoped<Components.Scan.EditorBus>();
+        services.AddScoped<Components.Viewer.ViewerBus>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
         services.AddHostedService<InstrumentStartup>();
         return services;

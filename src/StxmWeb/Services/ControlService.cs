@@ -28,6 +28,14 @@ public sealed record CommandResult(bool Accepted, IReadOnlyList<FieldProblem> Pr
     public static CommandResult Busy(string message) => new(false, [new FieldProblem("", message)], Conflict: true);
 }
 
+/// <summary>The focus a focus scan found: the zone-plate Z of its sharpest row.</summary>
+/// <param name="RunId">The focus scan.</param>
+/// <param name="ScanType">OSA or sample focus.</param>
+/// <param name="Zpz">Zone-plate Z of the sharpest row, µm.</param>
+/// <param name="Row">Its row index.</param>
+/// <param name="Rows">Zone-plate Z of every row.</param>
+public sealed record FocusSuggestion(Guid RunId, ScanType ScanType, double Zpz, int Row, double[] Rows);
+
 /// <summary>A run as the history and the API show it.</summary>
 public sealed record RunRecord(Guid Id, int ScanId, ScanRequest Request, string FilePath, string User, DateTimeOffset StartTime)
 {
@@ -343,6 +351,33 @@ public sealed partial class ControlService : IAsyncDisposable
         return SetFocusAsync(settings, caller);
     }
 
+    /// <summary>
+    /// Where a finished focus scan says the focus is: the zone-plate Z of its sharpest row (read back from its file), or
+    /// null when the run is not a finished focus scan or its file cannot be read.
+    /// </summary>
+    public FocusSuggestion? SuggestFocus(Guid runId)
+    {
+        if (FindRun(runId) is not { IsFinished: true } run || run.Request.ScanType is not (ScanType.OsaFocus or ScanType.SampleFocus))
+        {
+            return null;
+        }
+
+        try
+        {
+            var entry = NxstxmReader.Read(run.FilePath, detector: _instrument.Counter.Name);
+            var zs = entry.Axes[0].Values;
+            var row = FocusAnalysis.SharpestRow(entry.Data, entry.Shape[0], entry.Shape[1]);
+            return row < 0 ? null : new FocusSuggestion(run.Id, run.Request.ScanType, zs[row], row, zs);
+        }
+#pragma warning disable CA1031 // A file that cannot be read back (moved, damaged, PureHDF's own errors) only means no suggestion.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogUnreadable(_audit, run.FilePath, ex.Message);
+            return null;
+        }
+    }
+
     /// <summary>Waits for the current run to end and its documents to be consumed (tests, shutdown).</summary>
     public Task WhenIdleAsync() => _current;
 
@@ -503,6 +538,9 @@ public sealed partial class ControlService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Caller}: set focus A0 {A0} ΔA0 {DeltaA0} adjust {ZpzAdjust} {Mode}")]
     private static partial void LogFocus(ILogger logger, Caller caller, double a0, double deltaA0, double zpzAdjust, FocusMode mode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Focus scan file {Path} cannot be read: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Caller}: stop {Positioner}")]
     private static partial void LogStop(ILogger logger, Caller caller, string positioner);
