@@ -21,18 +21,21 @@ internal static class NxstxmLayout
     /// <summary>Path of an entry's ring-current monitor data.</summary>
     public static string ControlDataPath(EntryDescriptor e) => $"/{e.Name}/control/data";
 
+    /// <summary>Path of an entry's area-detector frames.</summary>
+    public static string FramesPath(EntryDescriptor e) => $"/{e.Name}/instrument/{e.Frames!.Detector}/data";
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>
     /// Builds the file's content: one NXentry per <see cref="EntryDescriptor"/>. <paramref name="data"/> and
     /// <paramref name="ring"/> hold each entry's values, flat, in data order.
     /// </summary>
-    public static H5File Build(RunStart start, Descriptor d, double[][] data, double[][] ring, DateTimeOffset endTime, string exitStatus, string reason)
+    public static H5File Build(RunStart start, Descriptor d, double[][] data, double[][] ring, float[]?[] frames, DateTimeOffset endTime, string exitStatus, string reason)
     {
         var file = new H5File();
         for (var i = 0; i < d.Entries.Length; i++)
         {
-            file[d.Entries[i].Name] = Entry(start, d, d.Entries[i], data[i], ring[i], endTime, exitStatus, reason);
+            file[d.Entries[i].Name] = Entry(start, d, d.Entries[i], data[i], ring[i], frames[i], endTime, exitStatus, reason);
         }
 
         file.Attributes["default"] = d.Entries[0].Name;
@@ -48,7 +51,7 @@ internal static class NxstxmLayout
         return file;
     }
 
-    private static H5Group Entry(RunStart start, Descriptor d, EntryDescriptor e, double[] data, double[] ring, DateTimeOffset endTime, string exitStatus, string reason)
+    private static H5Group Entry(RunStart start, Descriptor d, EntryDescriptor e, double[] data, double[] ring, float[]? frames, DateTimeOffset endTime, string exitStatus, string reason)
     {
         var dims = e.Shape.Select(n => (ulong)n).ToArray();
         var axisNames = e.Axes.Select(a => a.Name).ToArray();
@@ -89,6 +92,16 @@ internal static class NxstxmLayout
         instrument["source"] = source;
         instrument["monochromator"] = monochromator;
         instrument[d.Detector] = detector;
+        if (e.Frames is { } stream && frames is not null)
+        {
+            // One frame per point, in the data's order: (…data shape, rows, columns).
+            var camera = Group("NXdetector");
+            camera["data"] = WithAttributes(new H5Dataset(frames, fileDims: [.. dims, (ulong)stream.Height, (ulong)stream.Width]), ("units", "counts"));
+            camera["count_time"] = new H5SoftLink($"/{e.Name}/{d.Detector}/count_time");
+            camera["description"] = "area detector, one frame per scan point";
+            instrument[stream.Detector] = camera;
+        }
+
         if (e.Polarization is { } polarization)
         {
             var epu = Group("NXinsertion_device");

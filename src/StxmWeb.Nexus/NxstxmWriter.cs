@@ -20,6 +20,8 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     private double[][] _ring = [];
     private long[] _dataOffsets = [];
     private long[] _ringOffsets = [];
+    private float[]?[] _frames = [];
+    private long[] _frameOffsets = [];
     private readonly byte[] _buffer = new byte[64 * 1024];
 
     /// <summary>Creates a writer.</summary>
@@ -68,6 +70,9 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
             case Frame frame when _descriptor is not null && frame.RunId == _descriptor.RunId:
                 Write(frame);
                 break;
+            case DetectorFrame image when _descriptor is not null && image.RunId == _descriptor.RunId:
+                Write(image);
+                break;
             case RunStop stop when _descriptor is not null && stop.RunId == _descriptor.RunId:
                 Finish(stop);
                 break;
@@ -80,12 +85,20 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         _descriptor = descriptor;
         _data = [.. descriptor.Entries.Select(e => NaNs(e.Size))];
         _ring = [.. descriptor.Entries.Select(e => NaNs(e.Size))];
-        var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, start.Time, "running", "");
+        _frames = [.. descriptor.Entries.Select(e => e.Frames is { } f ? FloatNaNs(e.Size * f.Height * f.Width) : null)];
+        var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, _frames, start.Time, "running", "");
         layout.Write(start.FilePath, NxstxmLayout.WriteOptions(layout));
+        var withFrames = descriptor.Entries.Where(e => e.Frames is not null).ToArray();
         var offsets = NxstxmLayout.ContiguousOffsets(start.FilePath,
-            [.. descriptor.Entries.Select(e => NxstxmLayout.DataPath(descriptor, e)), .. descriptor.Entries.Select(NxstxmLayout.ControlDataPath)]);
-        _dataOffsets = offsets[..descriptor.Entries.Length];
-        _ringOffsets = offsets[descriptor.Entries.Length..];
+            [.. descriptor.Entries.Select(e => NxstxmLayout.DataPath(descriptor, e)), .. descriptor.Entries.Select(NxstxmLayout.ControlDataPath), .. withFrames.Select(NxstxmLayout.FramesPath)]);
+        var n = descriptor.Entries.Length;
+        _dataOffsets = offsets[..n];
+        _ringOffsets = offsets[n..(2 * n)];
+        _frameOffsets = new long[n];
+        for (var i = 0; i < withFrames.Length; i++)
+        {
+            _frameOffsets[Array.IndexOf(descriptor.Entries, withFrames[i])] = offsets[(2 * n) + i];
+        }
         _stream = new FileStream(start.FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
         LogOpened(_logger, start.FilePath, descriptor.Entries.Length, descriptor.TotalSize);
     }
@@ -123,6 +136,35 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         _stream!.Flush();
     }
 
+    private void Write(DetectorFrame image)
+    {
+        var d = _descriptor!;
+        if (image.Entry < 0 || image.Entry >= d.Entries.Length || d.Entries[image.Entry].Frames is not { } stream || _frames[image.Entry] is not { } frames)
+        {
+            LogFrameDropped(_logger, image.Entry, image.Index);
+            return;
+        }
+
+        var size = stream.Height * stream.Width;
+        if (image.Index < 0 || (long)(image.Index + 1) * size > frames.Length || image.Pixels.Length != size)
+        {
+            LogFrameDropped(_logger, image.Entry, image.Index);
+            return;
+        }
+
+        image.Pixels.CopyTo(frames, (long)image.Index * size);
+        var stream0 = _stream!;
+        stream0.Position = _frameOffsets[image.Entry] + ((long)image.Index * size * sizeof(float));
+        var bytes = new byte[size * sizeof(float)];
+        for (var i = 0; i < size; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), image.Pixels[i]);
+        }
+
+        stream0.Write(bytes);
+        stream0.Flush();
+    }
+
     private void WriteInPlace(long offset, ReadOnlySpan<double> values)
     {
         var stream = _stream!;
@@ -152,7 +194,7 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         var temporary = start.FilePath + ".final";
         try
         {
-            var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, stop.Time, status, stop.Reason);
+            var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, _frames, stop.Time, status, stop.Reason);
             layout.Write(temporary, NxstxmLayout.WriteOptions(layout));
             File.Move(temporary, start.FilePath, overwrite: true);
         }
@@ -166,6 +208,13 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         _start = null;
         _descriptor = null;
         FileClosed?.Invoke(stop, start.FilePath);
+    }
+
+    private static float[] FloatNaNs(long size)
+    {
+        var values = new float[size];
+        Array.Fill(values, float.NaN);
+        return values;
     }
 
     private static double[] NaNs(long size)
@@ -193,6 +242,9 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Path} failed")]
     private static partial void LogFaulted(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Area-detector frame {Index} of entry {Entry} does not fit the layout; dropped from the file")]
+    private static partial void LogFrameDropped(ILogger logger, int entry, int index);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Frame {Sequence} at ({Plane},{Row},{Column}) lies outside the data; dropped from the file")]
     private static partial void LogOutOfRange(ILogger logger, int sequence, int plane, int row, int column);

@@ -115,6 +115,7 @@ public sealed class SimMicroscope : IInstrument, IFocusControl
             : (IPositioner)p)];
         Sample = sample ?? SampleModel.Default(seed: options.Seed);
         Counter = new SimCounter(this, options.Seed);
+        AreaDetector = new SimAreaDetector(this, options.Seed + 1);
     }
 
     /// <inheritdoc />
@@ -122,6 +123,9 @@ public sealed class SimMicroscope : IInstrument, IFocusControl
 
     /// <inheritdoc />
     public ICounter Counter { get; }
+
+    /// <inheritdoc />
+    public IAreaDetector AreaDetector { get; }
 
     /// <inheritdoc />
     public IPositioner SampleX => _byName[Roles.SampleX];
@@ -276,6 +280,86 @@ public sealed class SimMicroscope : IInstrument, IFocusControl
     }
 
     private double Position(string name, long timestamp) => _byName.TryGetValue(name, out var p) ? p.PositionAt(timestamp) : 0;
+
+    /// <summary>
+    /// The area detector behind the sample (ptychography's camera), 48 × 48 pixels: the zone plate's bright-field cone
+    /// (an annulus: the central stop's shadow in the middle) carrying the transmitted beam, shifted towards the local
+    /// thickness gradient (differential phase contrast), and a dark-field halo scattered by edges, falling as 1/q³.
+    /// Poisson noise on every pixel.
+    /// </summary>
+    private sealed class SimAreaDetector(SimMicroscope scope, int seed) : IAreaDetector
+    {
+        private const double BrightFieldRadius = 14;
+        private const double Step = 0.05;
+        private readonly Random _random = new(seed);
+        private readonly Lock _gate = new();
+
+        public string Name => "ccd0";
+
+        public int Width => 48;
+
+        public int Height => 48;
+
+        public async Task<float[]> AcquireFrameAsync(TimeSpan exposure, CancellationToken cancellationToken = default)
+        {
+            var start = scope._time.GetTimestamp();
+            await scope._time.DelayPreciseAsync(exposure, cancellationToken).ConfigureAwait(false);
+            var middle = start + (long)(exposure.TotalSeconds / 2 * scope._time.TimestampFrequency);
+            var energy = scope.Position(Roles.Energy, middle);
+            var (x, y) = scope.BeamOnSample(middle);
+            var spot = FocusGeometry.SpotAtDefocusUm(scope.ZonePlate, energy, scope.Position(Roles.ZonePlateZ, middle) - scope.FocusZpz(energy));
+            var theta = scope.Position(Roles.GoniTheta, middle);
+            double Od(double px, double py) => scope.Sample.OpticalDensity(px, py, energy, spot, theta);
+            var od = Od(x, y);
+            var gx = (Od(x + Step, y) - Od(x - Step, y)) / (2 * Step);
+            var gy = (Od(x, y + Step) - Od(x, y - Step)) / (2 * Step);
+            var photons = scope.IncidentRateAt(middle) * exposure.TotalSeconds * Math.Exp(-od);
+            var stop = BrightFieldRadius * scope.ZonePlate.CentralStopUm / scope.ZonePlate.DiameterUm;
+            var area = Math.PI * ((BrightFieldRadius * BrightFieldRadius) - (stop * stop));
+            var scatter = 0.05 * ((gx * gx) + (gy * gy));
+
+            var frame = new float[Width * Height];
+            lock (_gate)
+            {
+                for (var i = 0; i < Height; i++)
+                {
+                    for (var j = 0; j < Width; j++)
+                    {
+                        var qx = j - (Width / 2.0) + 0.5;
+                        var qy = i - (Height / 2.0) + 0.5;
+                        var q = Math.Sqrt((qx * qx) + (qy * qy));
+                        double mean;
+                        if (q <= BrightFieldRadius && q >= stop)
+                        {
+                            // The bright field tilts towards the thickness gradient (a phase ramp deflects the beam).
+                            mean = photons / area * Math.Max(0, 1 - (0.3 * ((gx * qx) + (gy * qy)) / q));
+                        }
+                        else
+                        {
+                            mean = photons / area * scatter * Math.Pow(BrightFieldRadius / Math.Max(q, 1), 3);
+                        }
+
+                        frame[(i * Width) + j] = (float)Noisy(mean);
+                    }
+                }
+            }
+
+            return frame;
+        }
+
+        private double Noisy(double mean)
+        {
+            if (mean <= 0)
+            {
+                return 0;
+            }
+
+            var u1 = 1.0 - _random.NextDouble();
+            var u2 = _random.NextDouble();
+            var gauss = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+            return Math.Max(0, Math.Round(mean + (Math.Sqrt(mean) * gauss)));
+        }
+    }
 
     /// <summary>The counter: Poisson counts of the expected rate over each dwell.</summary>
     private sealed class SimCounter(SimMicroscope scope, int seed) : ICounter

@@ -19,6 +19,7 @@ public sealed class PlanPropertyTests
         Sim.Positioners.ToDictionary(p => p.Name, p => new Limits(p.Low, p.High), StringComparer.OrdinalIgnoreCase), new Limits(0.05, 10_000), 4096)
     {
         Kinematics = Kinematics,
+        HasAreaDetector = true,
     };
 
     private static PlanKinematics Kinematics => new(Sim.Positioners.ToDictionary(

@@ -73,6 +73,25 @@ public interface ICounter
     Task<double[]> AcquireLineAsync(int bins, TimeSpan dwell, long? startTimestamp = null, CancellationToken cancellationToken = default);
 }
 
+/// <summary>
+/// An area detector (a camera behind the sample, e.g. the sCMOS of ptychography): one frame per exposure, row-major,
+/// <see cref="Height"/> rows of <see cref="Width"/> pixels.
+/// </summary>
+public interface IAreaDetector
+{
+    /// <summary>Detector name (NXdetector group), e.g. <c>ccd0</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Pixels per row.</summary>
+    int Width { get; }
+
+    /// <summary>Rows.</summary>
+    int Height { get; }
+
+    /// <summary>Exposes one frame for <paramref name="exposure"/> at the current beam position.</summary>
+    Task<float[]> AcquireFrameAsync(TimeSpan exposure, CancellationToken cancellationToken = default);
+}
+
 /// <summary>The devices one scan needs, by role. Backends provide one instance (the "instrument").</summary>
 public interface IInstrument
 {
@@ -93,6 +112,9 @@ public interface IInstrument
 
     /// <summary>Ring current now, mA (written into the file as the NXmonitor control).</summary>
     double RingCurrent { get; }
+
+    /// <summary>The area detector, when the instrument has one (ptychography needs it).</summary>
+    IAreaDetector? AreaDetector => null;
 
     /// <summary>The focus calibration, when the instrument has a zone plate whose focus follows energy.</summary>
     Focus.IFocusControl? Focus => null;

@@ -12,6 +12,7 @@ namespace StxmWeb.Core.Documents;
 [JsonDerivedType(typeof(Descriptor), "descriptor")]
 [JsonDerivedType(typeof(Frame), "frame")]
 [JsonDerivedType(typeof(RunStop), "runStop")]
+[JsonDerivedType(typeof(DetectorFrame), "detectorFrame")]
 public abstract record Document(Guid RunId);
 
 /// <summary>The run begins: what was asked, when, by whom and where its file goes.</summary>
@@ -47,6 +48,9 @@ public sealed record EntryDescriptor(string Name, int[] Shape, Axis[] Axes, doub
     /// <summary>The polarization of the entry, when the scan set one.</summary>
     public PolarizationSetting? Polarization { get; init; }
 
+    /// <summary>Area-detector frames of the entry, one per point: the detector's name and (rows, columns) of a frame.</summary>
+    public FrameLayout? Frames { get; init; }
+
     /// <summary>Sample rotation angle, degrees (tomography).</summary>
     public double RotationAngle { get; init; }
 
@@ -81,6 +85,19 @@ public sealed record Descriptor(Guid RunId, string Detector, string Units, ScanT
 /// <param name="Time">When the segment was acquired.</param>
 /// <param name="RingCurrent">Storage-ring current during the segment, mA.</param>
 public sealed record Frame(Guid RunId, int Sequence, int Entry, int Plane, int Row, int Column, double[] Values, DateTimeOffset Time, double RingCurrent) : Document(RunId);
+
+/// <summary>An area detector's frames in an entry: one frame per point of the entry's data, in data order.</summary>
+/// <param name="Detector">Detector name (NXdetector group), e.g. <c>ccd0</c>.</param>
+/// <param name="Height">Rows per frame.</param>
+/// <param name="Width">Pixels per row.</param>
+public sealed record FrameLayout(string Detector, int Height, int Width);
+
+/// <summary>One area-detector frame, taken at point <paramref name="Index"/> (flat, in data order) of an entry.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Entry">Entry index.</param>
+/// <param name="Index">Point index within the entry's data.</param>
+/// <param name="Pixels">Height × Width values, row-major.</param>
+public sealed record DetectorFrame(Guid RunId, int Entry, int Index, float[] Pixels) : Document(RunId);
 
 /// <summary>How a run ended.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<ExitStatus>))]

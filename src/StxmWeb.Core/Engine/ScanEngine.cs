@@ -341,6 +341,15 @@ public sealed partial class ScanEngine
                         var positioner = Positioner(by.Positioner);
                         await positioner.MoveAsync(positioner.Status.Setpoint + by.Delta, null, ct).ConfigureAwait(false);
                         break;
+                    case AcquirePointMsg point when point.WithFrame && point.Dwell > TimeSpan.Zero:
+                        // The area detector exposes during the counter's dwell; its frame goes out as its own document.
+                        var camera = engine._instrument.AreaDetector ?? throw new DeviceException("AreaDetector", "this instrument has no area detector.");
+                        var frame = camera.AcquireFrameAsync(point.Dwell, ct);
+                        var counted = await engine._instrument.Counter.AcquirePointAsync(point.Dwell, ct).ConfigureAwait(false);
+                        var pixels = await frame.ConfigureAwait(false);
+                        AddPoint(point, counted);
+                        sink.Publish(new DetectorFrame(runId, point.Entry, FlatIndex(point), pixels));
+                        break;
                     case AcquirePointMsg point:
                         // Zero dwell (an unexposed pattern pixel) counts nothing and takes no time.
                         var value = point.Dwell > TimeSpan.Zero
@@ -424,6 +433,13 @@ public sealed partial class ScanEngine
                 await Task.WhenAny(move).ConfigureAwait(false);
                 throw;
             }
+        }
+
+        private int FlatIndex(AcquirePointMsg point)
+        {
+            var shape = descriptor.Entries[point.Entry].Shape;
+            var rows = shape.Length >= 2 ? shape[^2] : 1;
+            return ((point.Plane * rows) + point.Row) * shape[^1] + point.Column;
         }
 
         private void AddPoint(AcquirePointMsg point, double value)

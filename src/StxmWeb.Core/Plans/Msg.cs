@@ -30,7 +30,11 @@ public sealed record MoveByMsg(string Positioner, double Delta) : Msg;
 /// <param name="Row">Row index.</param>
 /// <param name="Column">Column index.</param>
 /// <param name="Dwell">Count time.</param>
-public sealed record AcquirePointMsg(int Entry, int Plane, int Row, int Column, TimeSpan Dwell) : Msg;
+public sealed record AcquirePointMsg(int Entry, int Plane, int Row, int Column, TimeSpan Dwell) : Msg
+{
+    /// <summary>Whether the area detector exposes a frame during the same dwell (ptychography).</summary>
+    public bool WithFrame { get; init; }
+}
 
 /// <summary>
 /// Fly <paramref name="Positioner"/> from <paramref name="RunUp"/> to <paramref name="RunOut"/> at

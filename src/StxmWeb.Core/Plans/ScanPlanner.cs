@@ -189,7 +189,8 @@ public static class ScanPlanner
                     var fly = request.Mode == AcquisitionMode.Line && info.CanFly;
                     foreach (var msg in Raster(r * pols.Length + pi, ei, request.Regions[r], info.X!, info.Y!, energies[ei].DwellMs, fly, kinematics, done))
                     {
-                        yield return msg;
+                        // Ptychography: the area detector takes a frame at every point, during the counter's dwell.
+                        yield return info.Family == ScanFamily.Ptychography && msg is AcquirePointMsg point ? point with { WithFrame = true } : msg;
                     }
 
                     done += request.Regions[r].PixelCount;

@@ -38,6 +38,9 @@ public sealed record InstrumentLimits(IReadOnlyDictionary<string, Limits> Positi
     /// <summary>Most spatial regions, points or polarization rows in one scan.</summary>
     public int MaxListItems { get; init; } = 50;
 
+    /// <summary>Whether the instrument has an area detector (ptychography needs one).</summary>
+    public bool HasAreaDetector { get; init; }
+
     /// <summary>Shortest dwell of a ptychography point (pyStxm's min_ptycho_dwell_ms).</summary>
     public double MinPtychographyDwellMs { get; init; } = 300;
 
@@ -94,6 +97,10 @@ public static class ScanRequestValidator
                 if (info.Family == ScanFamily.Ptychography)
                 {
                     v.PtychographyDwell(request);
+                    if (!limits.HasAreaDetector)
+                    {
+                        problems.Add(new("scanType", "Ptychography needs an area detector; this instrument has none."));
+                    }
                 }
 
                 break;

@@ -102,6 +102,7 @@ public sealed partial class ControlService : IAsyncDisposable
             new Limits(_options.MinDwellMs, _options.MaxDwellMs), _options.MaxPointsPerAxis)
         {
             Kinematics = Kinematics,
+            HasAreaDetector = instrument.AreaDetector is not null,
         };
     }
 
@@ -181,7 +182,14 @@ public sealed partial class ControlService : IAsyncDisposable
                 return CommandResult.Busy($"The data directory {_options.DataDirectory} cannot be written: {ex.Message}");
             }
 
-            if (CheckFreeSpace(path, ScanPlanner.Build(request!, Kinematics).TotalPoints) is { } shortage)
+            var points = ScanPlanner.Build(request!, Kinematics).TotalPoints;
+            if (request!.ScanType == ScanType.Ptychography && _instrument.AreaDetector is { } camera)
+            {
+                // A float32 frame per point, counted here in 8-byte values as the counter data are.
+                points += points * camera.Width * camera.Height / 2;
+            }
+
+            if (CheckFreeSpace(path, points) is { } shortage)
             {
                 File.Delete(path);
                 LogRefused(_audit, caller, "start scan", shortage);
@@ -415,7 +423,7 @@ public sealed partial class ControlService : IAsyncDisposable
         var estimate = ScanPlanner.Estimate(planned.Plan, Kinematics, positions);
         var start = new RunStart(record.Id, record.ScanId, request, record.StartTime, record.User, record.FilePath);
         var descriptor = new Descriptor(record.Id, _instrument.Counter.Name, _instrument.Counter.Units, request.ScanType,
-            [.. planned.Entries.Select(e => WithBaseline(e, positions))], estimate);
+            [.. planned.Entries.Select(e => WithFrames(WithBaseline(e, positions), request))], estimate);
         var stop = await _engine.RunAsync(start, descriptor, planned.Plan, Kinematics, _documents).ConfigureAwait(false);
         await _documents.DrainAsync().ConfigureAwait(false);
 
@@ -504,6 +512,12 @@ public sealed partial class ControlService : IAsyncDisposable
 
         return extra.Count == 0 ? entry : entry with { Positions = [.. entry.Positions, .. extra] };
     }
+
+    /// <summary>Ptychography entries carry the area detector's frames, one per point.</summary>
+    private EntryDescriptor WithFrames(EntryDescriptor entry, ScanRequest request) =>
+        request.ScanType == ScanType.Ptychography && _instrument.AreaDetector is { } camera
+            ? entry with { Frames = new FrameLayout(camera.Name, camera.Height, camera.Width) }
+            : entry;
 
     private Dictionary<string, double> CurrentPositions() =>
         _instrument.Positioners.ToDictionary(p => p.Name, p => p.Status.Position, StringComparer.OrdinalIgnoreCase);

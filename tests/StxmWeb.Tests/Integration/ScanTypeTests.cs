@@ -389,13 +389,36 @@ public sealed class ScanTypeTests : IClassFixture<ScanTypeTests.App>
     }
 
     [Fact(Timeout = 180_000)]
-    public async Task Ptychography_RastersWithTheLongDwellTheCameraNeeds()
+    public async Task Ptychography_RecordsAnAreaDetectorFramePerPoint_ScatteringAtEdges()
     {
-        var run = await RunAsync(ScanRequest.Default(ScanType.Ptychography) with { Regions = [new(new(0, 2, 4), new(0, 2, 4))] });
+        // Five points across the right edge of a PMMA particle (centre 4.21, 16.04, radius 5.18: edge at x = 9.39 µm), at
+        // its carbonyl resonance: inside, on the edge, on the window. No other test of this class exposes that particle.
+        var run = await RunAsync(ScanRequest.Default(ScanType.Ptychography) with { Regions = [new(new(9.4, 4, 5), new(16.04, 0.5, 2))], EnergyEv = 288.45 });
 
-        AssertEntry(run.File, "entry0", "sample image", [1, 4, 4], ["energy", "sample_y", "sample_x"]);
+        AssertEntry(run.File, "entry0", "sample image", [1, 2, 5], ["energy", "sample_y", "sample_x"]);
         Assert.Equal([0.3], run.File.Doubles("/entry0/counter0/count_time"));
         Assert.Equal("Ptychography", run.File.Item("/entry0/collection/scan_type").GetProperty("value").Text());
+        Assert.Equal([1, 2, 5, 48, 48], run.File.Shape("/entry0/instrument/ccd0/data"));
+        var frames = run.File.Doubles("/entry0/instrument/ccd0/data");
+        Assert.All(frames, v => Assert.True(double.IsFinite(v) && v >= 0));
+
+        // Dark field: counts outside the bright-field disc (radius 14 px), per frame.
+        double DarkField(int point)
+        {
+            var sum = 0.0;
+            for (var k = 0; k < 48 * 48; k++)
+            {
+                var (qx, qy) = ((k % 48) - 23.5, (k / 48) - 23.5);
+                sum += Math.Sqrt((qx * qx) + (qy * qy)) > 16 ? frames[(point * 48 * 48) + k] : 0;
+            }
+
+            return sum;
+        }
+
+        Assert.True(DarkField(2) > 5 * (DarkField(4) + 1), $"the edge scatters: {DarkField(2):F0} vs window {DarkField(4):F0}");
+        var counts = run.File.Doubles("/entry0/counter0/data");
+        var total = Enumerable.Range(0, 5).Select(p => frames.Skip(p * 48 * 48).Take(48 * 48).Sum()).ToArray();
+        Assert.True(total[4] > total[0] && counts[4] > counts[0], $"the window transmits more than the particle, in both detectors: frames {string.Join(", ", total.Select(t => t.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}; counts {string.Join(", ", counts.Select(t => t.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}");
     }
 
     [Fact(Timeout = 180_000)]
