@@ -60,7 +60,31 @@ public sealed class PlanPropertyTests
         from linePoints in Gen.Choose(1, 12)
         from zPoints in Gen.Choose(1, 6)
         from angles in Gen.Choose(1, 4)
-        select Build(type, regions, energies, pols, order, fly, dwell, linePoints, zPoints, angles);
+        from meander in Gen.Elements(true, false)
+        from tiling in Gen.Elements(true, false)
+        select Build(type, regions, energies, pols, order, fly, dwell, linePoints, zPoints, angles) is var r
+            ? Extras(r, meander, tiling)
+            : null;
+
+    /// <summary>Meander for point-by-point rasters; tiling for sample images and stacks, with regions up to 3 tiles wide.</summary>
+    private static ScanRequest Extras(ScanRequest request, bool meander, bool tiling)
+    {
+        if (meander && request.Mode == AcquisitionMode.PointByPoint)
+        {
+            request = request with { Meander = true };
+        }
+
+        if (tiling && request.ScanType is ScanType.SampleImage or ScanType.SampleImageStack)
+        {
+            request = request with
+            {
+                Tiling = true,
+                Regions = [.. request.Regions.Select(r => new SpatialRegion(r.X with { Center = r.X.Center * 4, Range = r.X.Range * 6, Points = r.X.Points * 20 }, r.Y with { Range = r.Y.Range * 3 }))],
+            };
+        }
+
+        return request;
+    }
 
     /// <summary>A request of <paramref name="type"/> from generated parts, scaled to the type's positioners.</summary>
     private static ScanRequest Build(ScanType type, (AxisRegion X, AxisRegion Y)[] regions, EnergyRegion[] energies, PolarizationSetting[] pols,
@@ -132,7 +156,7 @@ public sealed class PlanPropertyTests
             IEnumerable<(int E, int P, int R, int C)> cells = msg switch
             {
                 AcquirePointMsg p => [(p.Entry, p.Plane, p.Row, p.Column)],
-                FlyLineMsg f => Enumerable.Range(0, f.Bins).Select(c => (f.Entry, f.Plane, f.Row, c)),
+                FlyLineMsg f => Enumerable.Range(0, f.Bins).Select(c => (f.Entry, f.Plane, f.Row, f.Column + c)),
                 _ => [],
             };
             foreach (var cell in cells)

@@ -423,7 +423,7 @@ public sealed partial class ScanEngine
             {
                 // The counter is triggered when the stage reaches constant speed, not when this task wakes up.
                 var values = await engine._instrument.Counter.AcquireLineAsync(fly.Bins, fly.Dwell, trigger, ct).ConfigureAwait(false);
-                Emit(fly.Entry, fly.Plane, fly.Row, 0, values);
+                Emit(fly.Entry, fly.Plane, fly.Row, fly.Column, values);
                 CompletedPixels += values.Length;
                 await move.ConfigureAwait(false);
             }

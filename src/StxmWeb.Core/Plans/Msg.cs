@@ -51,7 +51,11 @@ public sealed record AcquirePointMsg(int Entry, int Plane, int Row, int Column, 
 /// <param name="AccelerationTime">Time from start to constant velocity.</param>
 /// <param name="Bins">Number of pixels.</param>
 /// <param name="Dwell">Time per pixel.</param>
-public sealed record FlyLineMsg(int Entry, int Plane, int Row, string Positioner, double RunUp, double RunOut, double Velocity, TimeSpan AccelerationTime, int Bins, TimeSpan Dwell) : Msg;
+public sealed record FlyLineMsg(int Entry, int Plane, int Row, string Positioner, double RunUp, double RunOut, double Velocity, TimeSpan AccelerationTime, int Bins, TimeSpan Dwell) : Msg
+{
+    /// <summary>Column of the first bin (a tile's part of a row starts past 0).</summary>
+    public int Column { get; init; }
+}
 
 /// <summary>A place where the run may pause, resume or abort cleanly (a line boundary).</summary>
 /// <param name="CompletedPixels">Pixels acquired before this point, for progress.</param>

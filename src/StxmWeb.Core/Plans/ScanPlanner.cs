@@ -20,15 +20,21 @@ public sealed record PlannedScan(EntryDescriptor[] Entries, IEnumerable<Msg> Pla
 /// </summary>
 public static class ScanPlanner
 {
-    /// <summary>Plans <paramref name="request"/>, which must have passed <see cref="ScanRequestValidator"/>.</summary>
-    public static PlannedScan Build(ScanRequest request, PlanKinematics kinematics)
+    /// <summary>Widest tile of a tiled image, µm: what the fine stage covers with room left to accelerate.</summary>
+    public const double DefaultTileUm = 80;
+
+    /// <summary>
+    /// Plans <paramref name="request"/>, which must have passed <see cref="ScanRequestValidator"/>. Tiled images are cut
+    /// into tiles at most <paramref name="tileUm"/> wide and high.
+    /// </summary>
+    public static PlannedScan Build(ScanRequest request, PlanKinematics kinematics, double tileUm = DefaultTileUm)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(kinematics);
         var info = ScanTypes.Of(request.ScanType);
         return info.Family switch
         {
-            ScanFamily.Image or ScanFamily.Ptychography => Images(request, info, kinematics),
+            ScanFamily.Image or ScanFamily.Ptychography => Images(request, info, kinematics, tileUm),
             ScanFamily.Focus => Focus(request, info, kinematics),
             ScanFamily.PointSpectrum => PointSpectrum(request, info),
             ScanFamily.LineSpectrum => LineSpectrum(request, info, kinematics),
@@ -151,7 +157,7 @@ public static class ScanPlanner
         new(ScanTypeInfo.AxisName(positioner), positioner is Roles.GoniTheta or Roles.EpuAngle ? "degree" : positioner == Roles.Energy ? "eV" : "µm", values);
 
     /// <summary>Images and stacks, and ptychography's raster: an entry per region and polarization, data (nE, ny, nx).</summary>
-    private static PlannedScan Images(ScanRequest request, ScanTypeInfo info, PlanKinematics kinematics)
+    private static PlannedScan Images(ScanRequest request, ScanTypeInfo info, PlanKinematics kinematics, double tileUm)
     {
         var energies = request.EnergySetpoints();
         var pols = request.PolarizationRows();
@@ -187,7 +193,10 @@ public static class ScanPlanner
                 for (var r = 0; r < request.Regions.Count; r++)
                 {
                     var fly = request.Mode == AcquisitionMode.Line && info.CanFly;
-                    foreach (var msg in Raster(r * pols.Length + pi, ei, request.Regions[r], info.X!, info.Y!, energies[ei].DwellMs, fly, kinematics, done))
+                    var raster = request.Tiling
+                        ? TiledRaster(r * pols.Length + pi, ei, request.Regions[r], energies[ei].DwellMs, fly, request.Meander, kinematics, done, tileUm)
+                        : Raster(r * pols.Length + pi, ei, request.Regions[r], info.X!, info.Y!, energies[ei].DwellMs, fly, kinematics, done, meander: request.Meander);
+                    foreach (var msg in raster)
                     {
                         // Ptychography: the area detector takes a frame at every point, during the counter's dwell.
                         yield return info.Family == ScanFamily.Ptychography && msg is AcquirePointMsg point ? point with { WithFrame = true } : msg;
@@ -203,7 +212,7 @@ public static class ScanPlanner
 
     /// <summary>One raster of a region: a checkpoint per row, then a fly line or a row of points.</summary>
     private static IEnumerable<Msg> Raster(int entry, int plane, SpatialRegion region, string xName, string yName, double dwellMs,
-        bool fly, PlanKinematics kinematics, long doneBefore, Func<int, int, double>? dwellOf = null)
+        bool fly, PlanKinematics kinematics, long doneBefore, Func<int, int, double>? dwellOf = null, bool meander = false)
     {
         var xs = region.X.Setpoints();
         var ys = region.Y.Setpoints();
@@ -220,8 +229,10 @@ public static class ScanPlanner
             }
 
             var moved = false;
-            for (var col = 0; col < xs.Length; col++)
+            for (var k = 0; k < xs.Length; k++)
             {
+                // Meander: odd rows run right to left.
+                var col = meander && row % 2 == 1 ? xs.Length - 1 - k : k;
                 var pixelDwell = dwellOf is null ? dwell : TimeSpan.FromMilliseconds(dwellOf(row, col));
                 if (pixelDwell <= TimeSpan.Zero)
                 {
@@ -234,6 +245,87 @@ public static class ScanPlanner
                 moved = true;
                 yield return new AcquirePointMsg(entry, plane, row, col, pixelDwell);
             }
+        }
+    }
+
+    /// <summary>
+    /// A region larger than the fine stage's travel, cut into tiles (Pixelator's Tiling): for each tile the coarse stage
+    /// moves to the tile's centre and the fine stage rasters the tile's part of each row, relative to that centre. The
+    /// data keep the region's sample coordinates; each fly line is stored from its tile's first column.
+    /// </summary>
+    private static IEnumerable<Msg> TiledRaster(int entry, int plane, SpatialRegion region, double dwellMs, bool fly, bool meander,
+        PlanKinematics kinematics, long doneBefore, double tileUm)
+    {
+        var xs = region.X.Setpoints();
+        var ys = region.Y.Setpoints();
+        var dwell = TimeSpan.FromMilliseconds(dwellMs);
+        var done = doneBefore;
+        foreach (var (r0, r1, cy) in Tiles(ys, tileUm))
+        {
+            foreach (var (c0, c1, cx) in Tiles(xs, tileUm))
+            {
+                yield return new CheckpointMsg(done);
+                yield return new MoveMsg([new MoveTarget(Roles.CoarseX, cx), new MoveTarget(Roles.CoarseY, cy)]);
+                var width = c1 - c0;
+                var line = fly && width > 1
+                    ? FlyGeometry(AxisRegion.FromStartStop(xs[c0] - cx, xs[c1 - 1] - cx, width), dwellMs, kinematics.For(Roles.SampleX))
+                    : null;
+                for (var row = r0; row < r1; row++)
+                {
+                    if (row > r0)
+                    {
+                        yield return new CheckpointMsg(done);
+                    }
+
+                    if (line is { } f)
+                    {
+                        yield return new MoveMsg([new MoveTarget(Roles.SampleY, ys[row] - cy), new MoveTarget(Roles.SampleX, f.RunUp)]);
+                        yield return new FlyLineMsg(entry, plane, row, Roles.SampleX, f.RunUp, f.RunOut, f.Velocity, f.AccelerationTime, width, dwell) { Column = c0 };
+                    }
+                    else
+                    {
+                        for (var k = 0; k < width; k++)
+                        {
+                            var col = meander && (row - r0) % 2 == 1 ? c1 - 1 - k : c0 + k;
+                            yield return k == 0
+                                ? new MoveMsg([new MoveTarget(Roles.SampleY, ys[row] - cy), new MoveTarget(Roles.SampleX, xs[col] - cx)])
+                                : new MoveMsg(Roles.SampleX, xs[col] - cx);
+                            yield return new AcquirePointMsg(entry, plane, row, col, dwell);
+                        }
+                    }
+
+                    done += width;
+                }
+            }
+        }
+    }
+
+    /// <summary>Splits setpoints into consecutive tiles at most <paramref name="tileUm"/> wide: (first, end, centre).</summary>
+    public static IEnumerable<(int First, int End, double Centre)> Tiles(double[] setpoints, double tileUm)
+    {
+        ArgumentNullException.ThrowIfNull(setpoints);
+        if (setpoints.Length == 0)
+        {
+            yield break;
+        }
+
+        var span = setpoints[^1] - setpoints[0];
+        var count = Math.Max(1, (int)Math.Ceiling(span / tileUm - 1e-9));
+        var first = 0;
+        for (var t = 0; t < count; t++)
+        {
+            var end = t == count - 1 ? setpoints.Length : first;
+            while (t < count - 1 && end < setpoints.Length && setpoints[end] - setpoints[0] < span * (t + 1) / count)
+            {
+                end++;
+            }
+
+            if (end > first)
+            {
+                yield return (first, end, Math.Round((setpoints[first] + setpoints[end - 1]) / 2, 3));
+            }
+
+            first = end;
         }
     }
 

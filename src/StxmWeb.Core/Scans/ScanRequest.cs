@@ -340,6 +340,18 @@ public sealed record ScanRequest
     /// <summary>Zone-plate Z correction across a tomography series.</summary>
     public FocusCorrection? FocusCorrection { get; init; }
 
+    /// <summary>
+    /// Point-by-point rasters go back and forth (odd rows right to left), saving the return move (Pixelator's Meander).
+    /// </summary>
+    public bool Meander { get; init; }
+
+    /// <summary>
+    /// A sample image larger than the fine stage's travel is cut into tiles: the coarse stage moves to each tile's centre
+    /// and the fine stage rasters the tile (Pixelator's Tiling). Region coordinates are then sample coordinates (coarse +
+    /// fine), limited by the coarse stage.
+    /// </summary>
+    public bool Tiling { get; init; }
+
     /// <summary>The pattern of a pattern-generator scan.</summary>
     public PatternSpec? Pattern { get; init; }
 

@@ -38,6 +38,9 @@ public sealed record InstrumentLimits(IReadOnlyDictionary<string, Limits> Positi
     /// <summary>Most spatial regions, points or polarization rows in one scan.</summary>
     public int MaxListItems { get; init; } = 50;
 
+    /// <summary>Widest tile of a tiled image, µm (what the fine stage covers with room to accelerate).</summary>
+    public double TileUm { get; init; } = ScanPlanner.DefaultTileUm;
+
     /// <summary>Whether the instrument has an area detector (ptychography needs one).</summary>
     public bool HasAreaDetector { get; init; }
 
@@ -81,6 +84,16 @@ public static class ScanRequestValidator
         else if (request.Mode == AcquisitionMode.Line && !info.CanFly)
         {
             problems.Add(new("mode", $"{info.Label} runs point by point only."));
+        }
+
+        if (request.Meander && request.Mode == AcquisitionMode.Line && info.CanFly)
+        {
+            problems.Add(new("meander", "Meander applies to point-by-point rasters; lines fly left to right. Choose point by point or turn meander off."));
+        }
+
+        if (request.Tiling && info.Type is not (ScanType.SampleImage or ScanType.SampleImageStack))
+        {
+            problems.Add(new("tiling", $"Tiling applies to sample images and stacks, not to {info.Label}."));
         }
 
         if (request.Title is { } title && System.Text.Encoding.UTF8.GetByteCount(title) > 120)
@@ -215,10 +228,22 @@ public static class ScanRequestValidator
                     continue;
                 }
 
-                Axis(region.X, $"{path}x", info.X!);
-                Axis(region.Y, $"{path}y", info.Y!);
+                if (request.Tiling)
+                {
+                    // Tiles: the region lies anywhere the coarse and fine stages reach together.
+                    Axis(region.X, $"{path}x", Roles.CoarseX, Combined(Roles.CoarseX, info.X!));
+                    Axis(region.Y, $"{path}y", Roles.CoarseY, Combined(Roles.CoarseY, info.Y!));
+                }
+                else
+                {
+                    Axis(region.X, $"{path}x", info.X!);
+                    Axis(region.Y, $"{path}y", info.Y!);
+                }
             }
         }
+
+        private Limits? Combined(string coarse, string fine) =>
+            limits.For(coarse) is { } c && limits.For(fine) is { } f ? new Limits(c.Low + f.Low, c.High + f.High) : null;
 
         /// <summary>Line mode over each region: velocity and run-up room at every dwell (only once the rest is valid).</summary>
         public void RegionsFly(ScanRequest request, ScanTypeInfo info)
@@ -239,9 +264,22 @@ public static class ScanRequestValidator
                 }
 
                 var before = problems.Count;
+                var x = region.X;
+                if (request.Tiling)
+                {
+                    // Each tile flies the fine stage across its own part of the row, about its centre.
+                    var setpoints = x.Setpoints();
+                    var (first, end, centre) = ScanPlanner.Tiles(setpoints, limits.TileUm).MaxBy(t => t.End - t.First);
+                    x = AxisRegion.FromStartStop(setpoints[first] - centre, setpoints[end - 1] - centre, end - first);
+                    if (x.Points < 2)
+                    {
+                        continue;
+                    }
+                }
+
                 foreach (var (_, dwell) in request.EnergySetpoints().Distinct())
                 {
-                    FlyRoom(ScanPlanner.FlyGeometry(region.X, dwell, kinematics.For(fast)), kinematics.For(fast), fast, $"{path}x.range", Energies(request) ? "energies" : "dwellMs");
+                    FlyRoom(ScanPlanner.FlyGeometry(x, dwell, kinematics.For(fast)), kinematics.For(fast), fast, $"{path}x.range", Energies(request) ? "energies" : "dwellMs");
                     if (problems.Count > before)
                     {
                         break;
@@ -296,7 +334,7 @@ public static class ScanRequestValidator
             }
         }
 
-        public void Axis(AxisRegion? axis, string name, string positioner)
+        public void Axis(AxisRegion? axis, string name, string positioner, Limits? travel = null)
         {
             if (axis is null)
             {
@@ -321,7 +359,17 @@ public static class ScanRequestValidator
 
             if (double.IsFinite(axis.Center) && double.IsFinite(axis.Range) && axis.Range >= 0)
             {
-                Travel(positioner, axis.Start, axis.Stop, $"{name}.range");
+                if (travel is { } t)
+                {
+                    if (!t.Contains(axis.Start) || !t.Contains(axis.Stop))
+                    {
+                        problems.Add(new($"{name}.range", Invariant($"The scan reaches {axis.Start:G6} to {axis.Stop:G6} µm, outside what the coarse and fine stages reach together, {t}.")));
+                    }
+                }
+                else
+                {
+                    Travel(positioner, axis.Start, axis.Stop, $"{name}.range");
+                }
             }
         }
 

@@ -103,6 +103,9 @@ public sealed partial class ControlService : IAsyncDisposable
         {
             Kinematics = Kinematics,
             HasAreaDetector = instrument.AreaDetector is not null,
+
+            // A tile spans 80 % of the fine stage's travel: the rest is room to accelerate.
+            TileUm = 0.8 * (instrument.SampleX.Limits.High - instrument.SampleX.Limits.Low),
         };
     }
 
@@ -139,7 +142,7 @@ public sealed partial class ControlService : IAsyncDisposable
     /// <summary>The plan's time estimate and number of points, from where the stages stand now (the request must be valid).</summary>
     public (TimeSpan Duration, long Points) Estimate(ScanRequest request)
     {
-        var planned = ScanPlanner.Build(request, Kinematics);
+        var planned = ScanPlanner.Build(request, Kinematics, Limits.TileUm);
         return (ScanPlanner.Estimate(planned.Plan, Kinematics, CurrentPositions()), planned.TotalPoints);
     }
 
@@ -182,7 +185,7 @@ public sealed partial class ControlService : IAsyncDisposable
                 return CommandResult.Busy($"The data directory {_options.DataDirectory} cannot be written: {ex.Message}");
             }
 
-            var points = ScanPlanner.Build(request!, Kinematics).TotalPoints;
+            var points = ScanPlanner.Build(request!, Kinematics, Limits.TileUm).TotalPoints;
             if (request!.ScanType == ScanType.Ptychography && _instrument.AreaDetector is { } camera)
             {
                 // A float32 frame per point, counted here in 8-byte values as the counter data are.
@@ -418,7 +421,7 @@ public sealed partial class ControlService : IAsyncDisposable
     private async Task RunAsync(RunRecord record)
     {
         var request = record.Request;
-        var planned = ScanPlanner.Build(request, Kinematics);
+        var planned = ScanPlanner.Build(request, Kinematics, Limits.TileUm);
         var positions = CurrentPositions();
         var estimate = ScanPlanner.Estimate(planned.Plan, Kinematics, positions);
         var start = new RunStart(record.Id, record.ScanId, request, record.StartTime, record.User, record.FilePath);

@@ -277,6 +277,25 @@ public sealed class ScanTypeTests : IClassFixture<ScanTypeTests.App>
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task TiledImage_LargerThanTheFineStage_MatchesAnUntiledImageWhereTheyOverlap()
+    {
+        // 150 µm wide: the fine stage reaches ±50 µm, so the coarse stage carries two tiles. Columns every 1.5 µm.
+        var tiled = await RunAsync(ScanRequest.SampleImage(new AxisRegion(-45, 150, 101), new AxisRegion(0, 24, 9), 1, 285.15) with { Tiling = true });
+        var plain = await RunAsync(ScanRequest.SampleImage(new AxisRegion(0, 36, 25), new AxisRegion(0, 24, 9), 1, 285.15));
+
+        AssertEntry(tiled.File, "entry0", "sample image", [1, 9, 101], ["energy", "sample_y", "sample_x"]);
+        var a = Rows(tiled.File.Doubles("/entry0/counter0/data"), 101);
+        var b = Rows(plain.File.Doubles("/entry0/counter0/data"), 25);
+
+        // The untiled image's columns (−18…18 µm) are the tiled image's columns 68…92: the same sample, the same pixels.
+        var overlap = Enumerable.Range(0, 9).SelectMany(r => Enumerable.Range(0, 25).Select(c => (a[r][68 + c], b[r][c]))).ToArray();
+        var (mx, my) = (overlap.Average(p => p.Item1), overlap.Average(p => p.Item2));
+        var correlation = overlap.Sum(p => (p.Item1 - mx) * (p.Item2 - my))
+            / Math.Sqrt(overlap.Sum(p => (p.Item1 - mx) * (p.Item1 - mx)) * overlap.Sum(p => (p.Item2 - my) * (p.Item2 - my)));
+        Assert.True(correlation > 0.9, $"tiled and untiled images agree where they overlap: r = {correlation:F3}");
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task Polarization_LinearDichroismOfCalcite_AnEntryPerPolarization()
     {
         var run = await RunAsync(new ScanRequest

@@ -24,6 +24,12 @@ public sealed class ScanForm
     /// <summary>Energy of single-energy scans, eV.</summary>
     public double EnergyEv { get; set; } = 285;
 
+    /// <summary>Point-by-point rows back and forth.</summary>
+    public bool Meander { get; set; }
+
+    /// <summary>Cut a large sample image into fine-stage tiles.</summary>
+    public bool Tiling { get; set; }
+
     /// <summary>Whether an image or tomography uses energy regions rather than one energy.</summary>
     public bool UseEnergyRegions { get; set; }
 
@@ -88,6 +94,8 @@ public sealed class ScanForm
             EnergyEv = request.EnergyEv,
             Order = request.Order,
             UseEnergyRegions = request.Energies.Count > 0,
+            Meander = request.Meander,
+            Tiling = request.Tiling,
         };
         form.Regions.AddRange(request.Regions.Select(r => new RegionRow
         {
@@ -157,6 +165,8 @@ public sealed class ScanForm
             Mode = info.CanFly ? Mode : AcquisitionMode.PointByPoint,
             DwellMs = DwellMs,
             EnergyEv = EnergyEv,
+            Meander = Meander && info.Family is ScanFamily.Image or ScanFamily.Tomography or ScanFamily.Pattern or ScanFamily.Ptychography,
+            Tiling = Tiling && Type is ScanType.SampleImage or ScanType.SampleImageStack,
         };
 
         if (usesEnergyRegions)
