@@ -66,13 +66,11 @@ internal static partial class CaBench
             var clientRows = new StringBuilder()
                 .AppendLine(CultureInfo.InvariantCulture, $"| get round trip p50 | {libP50:F1} µs | {ourP50:F1} µs | {(ourP50 <= libP50 * 1.05 ? "met" : "missed")} |")
                 .AppendLine(CultureInfo.InvariantCulture, $"| get round trip p95 | {libP95:F1} µs | {ourP95:F1} µs | {(ourP95 <= libP95 * 1.05 ? "met" : "missed")} |");
-
-            var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
             var report = new StringBuilder()
                 .AppendLine("# Channel Access: StxmWeb's server and client beside EPICS Base")
                 .AppendLine()
                 .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
-                .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}")
+                .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {StxmWeb.Bench.BenchMachine.Describe()}")
                 .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- ca bench/results/channel-access.md`")
                 .AppendLine(CultureInfo.InvariantCulture, $"- Servers on loopback, each on its own port; catime {Channels} channels of one ao record (B:AO). Lower is better.")
                 .AppendLine("- Target: StxmWeb's server at least as fast as softIoc, StxmWeb's client no slower than libca (5 % noise allowed).")

@@ -88,14 +88,11 @@ internal static class EstimateBench
         }
 
         Directory.Delete(directory, recursive: true);
-        var cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
-            : "?";
         var report = new StringBuilder()
             .AppendLine("# Time estimates against actual duration, every scan type")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
-            .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}")
+            .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {StxmWeb.Bench.BenchMachine.Describe()}")
             .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- estimates bench/results/scan-time-estimates.md`")
             .AppendLine("- Each scan runs once on the simulated microscope in real time (TimeProvider.System), through the engine, the document broadcaster and the NXstxm writer on disk. Estimate = the plan's estimate before the start (moves, settles, dwells, fly-line run-up/run-out, the return to the start positions). Actual = wall time of the run. Target: |error| ≤ 5 %.")
             .AppendLine(CultureInfo.InvariantCulture, $"- Worst |error|: {worst * 100:F1} %; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB")

@@ -70,14 +70,11 @@ foreach (var mode in new[] { AcquisitionMode.Line, AcquisitionMode.PointByPoint 
 }
 
 Directory.Delete(directory, recursive: true);
-var cpu = File.Exists("/proc/cpuinfo")
-    ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
-    : "?";
 var report = new StringBuilder()
     .AppendLine("# Engine overhead: simulated 100 x 100 sample image at 1 ms dwell")
     .AppendLine()
     .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
-    .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {cpu}, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}")
+    .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {StxmWeb.Bench.BenchMachine.Describe()}")
     .AppendLine(CultureInfo.InvariantCulture, $"- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- {runs} bench/results/engine-overhead.md`")
     .AppendLine(CultureInfo.InvariantCulture, $"- Runs per mode: {runs}; the simulated microscope in real time (TimeProvider.System); documents go through the broadcaster to the NXstxm writer on disk.")
     .AppendLine("- Ideal = pixels x dwell + moves, run-up/run-out and settle times as the plan prices them (same kinematics as the simulated stages). Target: ratio <= 1.02.")

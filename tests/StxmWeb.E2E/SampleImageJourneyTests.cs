@@ -12,26 +12,11 @@ namespace StxmWeb.E2E;
 [Trait("Category", "E2E")]
 public sealed partial class SampleImageJourneyTests : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private readonly StxmAppFactory _app = new(timeScale: 4);
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
-    public async ValueTask InitializeAsync()
-    {
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"{Chromium} is missing; run the README's test command, which installs Debian's chromium.");
-        }
-
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-        });
-    }
+    public async ValueTask InitializeAsync() => (_playwright, _browser) = await Chromium.LaunchAsync();
 
     [Fact(Timeout = 180_000)]
     public async Task User_FillsTheEditor_StartsAScan_AndWatchesTheImageFill()
@@ -114,19 +99,7 @@ public sealed partial class SampleImageJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("readback-OsaY")).ToContainTextAsync("250.000", new() { Timeout = 30_000 });
     }
 
-    private static string ScreenshotDirectory
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "StxmWeb.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            return Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "artifacts", "screenshots");
-        }
-    }
+    private static string ScreenshotDirectory => Chromium.ScreenshotDirectory;
 
     [GeneratedRegex(@"^A\d{9}\.hdf5$")]
     private static partial Regex FileNamePattern();

@@ -10,26 +10,11 @@ namespace StxmWeb.E2E;
 [Trait("Category", "E2E")]
 public sealed class ScanFamilyJourneyTests : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private readonly StxmAppFactory _app = new(timeScale: 10);
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
-    public async ValueTask InitializeAsync()
-    {
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"{Chromium} is missing; run the README's test command, which installs Debian's chromium.");
-        }
-
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-        });
-    }
+    public async ValueTask InitializeAsync() => (_playwright, _browser) = await Chromium.LaunchAsync();
 
     public static TheoryData<string, string[], string, int, int[]> Families => new()
     {
@@ -132,21 +117,7 @@ public sealed class ScanFamilyJourneyTests : IAsyncLifetime
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "set-focus.png") });
     }
 
-    private static string ScreenshotDirectory
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "StxmWeb.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            var path = Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "artifacts", "screenshots");
-            Directory.CreateDirectory(path);
-            return path;
-        }
-    }
+    private static string ScreenshotDirectory => Chromium.ScreenshotDirectory;
 
     public async ValueTask DisposeAsync()
     {

@@ -138,6 +138,25 @@ public static class ScanPlanner
         }
     }
 
+    /// <summary>
+    /// Sets the beam for each step of the energy/polarization loop: the energy always (it also re-focuses the zone
+    /// plate), the EPU only when the polarization row changes.
+    /// </summary>
+    private sealed class Beam
+    {
+        private PolarizationSetting? _polarization;
+
+        public IEnumerable<Msg> To(double energyEv, PolarizationSetting? polarization)
+        {
+            yield return new MoveMsg(Roles.Energy, energyEv);
+            if (polarization is not null && polarization != _polarization)
+            {
+                yield return PolarizationMove(polarization);
+                _polarization = polarization;
+            }
+        }
+    }
+
     private static MoveMsg PolarizationMove(PolarizationSetting setting)
     {
         List<MoveTarget> targets = [new(Roles.EpuPolarization, (int)setting.Mode), new(Roles.EpuOffset, setting.Offset)];
@@ -180,14 +199,12 @@ public static class ScanPlanner
         IEnumerable<Msg> Iterate()
         {
             var done = 0L;
-            PolarizationSetting? lastPol = null;
+            var beam = new Beam();
             foreach (var (ei, pi) in EnergyPolarization(energies.Length, pols.Length, request.Order))
             {
-                yield return new MoveMsg(Roles.Energy, energies[ei].EnergyEv);
-                if (pols[pi] is { } pol && pol != lastPol)
+                foreach (var msg in beam.To(energies[ei].EnergyEv, pols[pi]))
                 {
-                    yield return PolarizationMove(pol);
-                    lastPol = pol;
+                    yield return msg;
                 }
 
                 for (var r = 0; r < request.Regions.Count; r++)
@@ -405,15 +422,13 @@ public static class ScanPlanner
         IEnumerable<Msg> Iterate()
         {
             var done = 0L;
-            PolarizationSetting? lastPol = null;
+            var beam = new Beam();
             foreach (var (ei, pi) in EnergyPolarization(energies.Length, pols.Length, request.Order))
             {
                 yield return new CheckpointMsg(done);
-                yield return new MoveMsg(Roles.Energy, e[ei]);
-                if (pols[pi] is { } pol && pol != lastPol)
+                foreach (var msg in beam.To(e[ei], pols[pi]))
                 {
-                    yield return PolarizationMove(pol);
-                    lastPol = pol;
+                    yield return msg;
                 }
 
                 for (var k = 0; k < request.Points.Count; k++)
@@ -449,15 +464,13 @@ public static class ScanPlanner
         IEnumerable<Msg> Iterate()
         {
             var done = 0L;
-            PolarizationSetting? lastPol = null;
+            var beam = new Beam();
             foreach (var (ei, pi) in EnergyPolarization(energies.Length, pols.Length, request.Order))
             {
                 yield return new CheckpointMsg(done);
-                yield return new MoveMsg(Roles.Energy, e[ei]);
-                if (pols[pi] is { } pol && pol != lastPol)
+                foreach (var msg in beam.To(e[ei], pols[pi]))
                 {
-                    yield return PolarizationMove(pol);
-                    lastPol = pol;
+                    yield return msg;
                 }
 
                 foreach (var msg in LineAcquisition(pi, ei, line, info.X!, info.Y!, dwell[ei], request.Mode == AcquisitionMode.Line && info.CanFly, kinematics))
@@ -562,7 +575,7 @@ public static class ScanPlanner
         IEnumerable<Msg> Iterate()
         {
             var done = 0L;
-            PolarizationSetting? lastPol = null;
+            var beam = new Beam();
             for (var a = 0; a < angles.Length; a++)
             {
                 yield return new CheckpointMsg(done);
@@ -570,16 +583,14 @@ public static class ScanPlanner
                 foreach (var (ei, pi) in EnergyPolarization(energies.Length, pols.Length, request.Order))
                 {
                     // The energy move puts the zone plate at the calibrated focus; the series' correction is added to it.
-                    yield return new MoveMsg(Roles.Energy, e[ei]);
+                    foreach (var msg in beam.To(e[ei], pols[pi]))
+                    {
+                        yield return msg;
+                    }
+
                     if (FocusCorrectionAt(request.FocusCorrection, angles, a) is var correction && correction != 0)
                     {
                         yield return new MoveByMsg(Roles.ZonePlateZ, correction);
-                    }
-
-                    if (pols[pi] is { } pol && pol != lastPol)
-                    {
-                        yield return PolarizationMove(pol);
-                        lastPol = pol;
                     }
 
                     var fly = request.Mode == AcquisitionMode.Line && info.CanFly;

@@ -215,10 +215,7 @@ public sealed partial class QueueRunner : BackgroundService
     {
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            var temporary = _path + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(new Saved(_held, _items), ScanDefinitionStore.Json));
-            File.Move(temporary, _path, overwrite: true);
+            AtomicFile.WriteAllText(_path, JsonSerializer.Serialize(new Saved(_held, _items), ScanDefinitionStore.Json));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -40,10 +40,7 @@ public sealed partial class ScanDefinitionStore(IOptions<InstrumentOptions> opti
         var path = PathOf(user, request.ScanType);
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temporary = path + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(request, Json));
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(request, Json));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
