@@ -316,35 +316,50 @@ public sealed class SimMicroscope : IInstrument, IFocusControl
             var photons = scope.IncidentRateAt(middle) * exposure.TotalSeconds * Math.Exp(-od);
             var stop = BrightFieldRadius * scope.ZonePlate.CentralStopUm / scope.ZonePlate.DiameterUm;
             var area = Math.PI * ((BrightFieldRadius * BrightFieldRadius) - (stop * stop));
-            var scatter = 0.05 * ((gx * gx) + (gy * gy));
+            // Edges scatter a fraction of the transmitted photons out of the bright field (never more than they carry).
+            var strength = 0.05 * ((gx * gx) + (gy * gy));
+            var scattered = strength / (1 + strength);
+            var darkWeights = 0.0;
+            for (var k = 0; k < Width * Height; k++)
+            {
+                var q = Radius(k);
+                darkWeights += q > BrightFieldRadius ? Math.Pow(BrightFieldRadius / q, 3) : 0;
+            }
 
             var frame = new float[Width * Height];
             lock (_gate)
             {
-                for (var i = 0; i < Height; i++)
+                for (var k = 0; k < Width * Height; k++)
                 {
-                    for (var j = 0; j < Width; j++)
+                    var (qx, qy) = ((k % Width) - (Width / 2.0) + 0.5, (k / Width) - (Height / 2.0) + 0.5);
+                    var q = Radius(k);
+                    double mean;
+                    if (q <= BrightFieldRadius && q >= stop)
                     {
-                        var qx = j - (Width / 2.0) + 0.5;
-                        var qy = i - (Height / 2.0) + 0.5;
-                        var q = Math.Sqrt((qx * qx) + (qy * qy));
-                        double mean;
-                        if (q <= BrightFieldRadius && q >= stop)
-                        {
-                            // The bright field tilts towards the thickness gradient (a phase ramp deflects the beam).
-                            mean = photons / area * Math.Max(0, 1 - (0.3 * ((gx * qx) + (gy * qy)) / q));
-                        }
-                        else
-                        {
-                            mean = photons / area * scatter * Math.Pow(BrightFieldRadius / Math.Max(q, 1), 3);
-                        }
-
-                        frame[(i * Width) + j] = (float)Noisy(mean);
+                        // The bright field tilts towards the thickness gradient (a phase ramp deflects the beam).
+                        mean = photons * (1 - scattered) / area * Math.Clamp(1 - (0.3 * ((gx * qx) + (gy * qy)) / (q * (1 + Math.Sqrt(strength)))), 0, 2);
                     }
+                    else if (q > BrightFieldRadius)
+                    {
+                        mean = photons * scattered * Math.Pow(BrightFieldRadius / q, 3) / darkWeights;
+                    }
+                    else
+                    {
+                        mean = 0; // the central stop's shadow
+                    }
+
+                    frame[k] = (float)Noisy(mean);
                 }
             }
 
             return frame;
+        }
+
+        private double Radius(int k)
+        {
+            var qx = (k % Width) - (Width / 2.0) + 0.5;
+            var qy = (k / Width) - (Height / 2.0) + 0.5;
+            return Math.Sqrt((qx * qx) + (qy * qy));
         }
 
         private double Noisy(double mean)

@@ -77,6 +77,15 @@ public sealed partial class SampleImageJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("cursor-readout")).ToContainTextAsync("counts");
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "journey-done.png") });
 
+        // Plot tools: a click picks a point on the image; "Spectrum point" turns it into a point spectrum's point.
+        await canvas.ClickAsync(new() { Position = new Position { X = box.Width / 2, Y = box.Height / 2 } });
+        var tools = page.GetByTestId("pick-tools");
+        await Assertions.Expect(tools).ToContainTextAsync("sample_x");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add the picked point to a point spectrum" }).ClickAsync();
+        await Assertions.Expect(page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") })).ToContainTextAsync("Point spectrum");
+        var pickedX = Regex.Match((await tools.TextContentAsync())!, @"sample_x (-?[0-9.]+)").Groups[1].Value;
+        await Assertions.Expect(page.Locator("#point-x")).ToHaveValueAsync(pickedX);
+
         var path = Directory.EnumerateFiles(_app.DataDir, fileName, SearchOption.AllDirectories).Single();
         var file = await H5py.ReadAsync(path);
         Assert.Equal([1, 60, 80], file.Shape("/entry0/counter0/data"));

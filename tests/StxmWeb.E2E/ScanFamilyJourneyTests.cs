@@ -115,6 +115,28 @@ public sealed class ScanFamilyJourneyTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Set A0 to this row" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("focus-calibration")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"A0 2(4\d|5\d|60)(\.\d)? µm"));
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "set-focus.png") });
+
+        // The other focus tools: ΔA0 back to zero, and the zone plate straight to the chosen row.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Reset delta A0 to zero" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("focus-calibration")).ToContainTextAsync("ΔA0 0 ");
+        await page.Locator("#focus-zpz").FillAsync("-1100");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Move the zone plate to this row, calibration unchanged" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("readback-ZonePlateZ")).ToContainTextAsync("-1100.000", new() { Timeout = 30_000 });
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task User_MovesTheOsaOut_ForADetectorScan_AndBackIn()
+    {
+        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+        await page.GotoAsync(_app.BaseAddress.ToString());
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start scan" })).ToBeEnabledAsync(new() { Timeout = 30_000 });
+        await page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") }).ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Detector image", Exact = true }).ClickAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Move the OSA out of the beam" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("readback-OsaY")).ToContainTextAsync("2500.000", new() { Timeout = 30_000 });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Move the OSA into the beam" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("readback-OsaY")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\s*0\.000"), new() { Timeout = 30_000 });
     }
 
     private static string ScreenshotDirectory => Chromium.ScreenshotDirectory;

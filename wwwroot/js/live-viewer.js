@@ -49,7 +49,7 @@ class LiveViewer {
     this.onLeave = () => this.setReadout(null);
     this.canvas.addEventListener('mousemove', this.onMove);
     this.canvas.addEventListener('mouseleave', this.onLeave);
-    // A click picks a row (a focus scan's zone-plate Z): the server is told its slow-axis value.
+    // A click picks a point: the server is told both axes' values there (a focus scan's row is its zone-plate Z).
     this.onClick = (e) => this.pick(e);
     this.canvas.addEventListener('click', this.onClick);
     this.connection = new signalR.HubConnectionBuilder()
@@ -281,10 +281,11 @@ class LiveViewer {
     if (!this.entries || this.kind !== 'image' || !this.dotnet) return;
     const rect = this.canvas.getBoundingClientRect();
     const row = this.rows - 1 - Math.floor(((e.clientY - rect.top) / rect.height) * this.rows);
-    const ya = this.entries[this.current].axes.slice(-2)[0];
-    if (row < 0 || row >= this.rows || !ya) return;
+    const col = Math.floor(((e.clientX - rect.left) / rect.width) * this.cols);
+    const [ya, xa] = this.entries[this.current].axes.slice(-2);
+    if (row < 0 || row >= this.rows || col < 0 || col >= this.cols || !ya || !xa) return;
     this.canvas.dataset.pickedRow = String(row);
-    this.dotnet.invokeMethodAsync('RowClicked', ya.name, ya.values[row]);
+    this.dotnet.invokeMethodAsync('Picked', xa.name, xa.values[col], ya.name, ya.values[row]);
   }
 
   setReadout(p) {

@@ -70,6 +70,9 @@ public sealed partial class CaServer : IAsyncDisposable
         for (var attempt = 0; ; attempt++)
         {
             var listener = new TcpListener(address, port);
+
+            // As EPICS' rsrv does: a restarted server takes its port back while old circuits sit in TIME_WAIT.
+            listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             listener.Start();
             var actual = ((IPEndPoint)listener.LocalEndpoint).Port;
             var udp = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);

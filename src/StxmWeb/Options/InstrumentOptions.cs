@@ -88,6 +88,18 @@ public sealed class OsaOptions
 
     /// <summary>Diameter, µm.</summary>
     public double DiameterUm { get; set; } = 60;
+
+    /// <summary>OSA X "in" (in the beam), µm (pyStxm's [OSA] osa_x_in).</summary>
+    public double InX { get; set; }
+
+    /// <summary>OSA Y "in", µm (osa_y_in).</summary>
+    public double InY { get; set; }
+
+    /// <summary>OSA X "out" (out of the beam, for detector scans), µm (osa_x_out).</summary>
+    public double OutX { get; set; }
+
+    /// <summary>OSA Y "out", µm (osa_y_out).</summary>
+    public double OutY { get; set; } = 2500;
 }
 
 /// <summary>
@@ -150,6 +162,11 @@ public sealed class InstrumentOptionsValidator : IValidateOptions<InstrumentOpti
         if (!(options.ZonePlate.DiameterUm > 0) || !(options.ZonePlate.OutermostZoneNm > 0))
         {
             Fail("ZonePlate", "DiameterUm and OutermostZoneNm must be positive.");
+        }
+
+        if (new[] { options.Osa.InX, options.Osa.InY, options.Osa.OutX, options.Osa.OutY }.Any(v => !double.IsFinite(v)))
+        {
+            Fail("Osa:InX, InY, OutX, OutY", "must be finite numbers, the OSA positions in µm.");
         }
 
         if (!(options.Osa.DiameterUm > 0))

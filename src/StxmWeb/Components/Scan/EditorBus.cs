@@ -11,6 +11,28 @@ public sealed class EditorBus
     /// <summary>Raised when a request should be loaded into the editor.</summary>
     public event Action<ScanRequest>? LoadRequested;
 
+    /// <summary>Raised when a picked point should change the editor (a tool of the image viewer).</summary>
+    public event Action<EditorTool, double, double>? ToolApplied;
+
     /// <summary>Loads <paramref name="request"/> into the editor.</summary>
     public void Load(ScanRequest request) => LoadRequested?.Invoke(request);
+
+    /// <summary>Applies <paramref name="tool"/> at sample position (<paramref name="x"/>, <paramref name="y"/>).</summary>
+    public void Apply(EditorTool tool, double x, double y) => ToolApplied?.Invoke(tool, x, y);
+}
+
+/// <summary>What a point picked on a sample image does to the scan editor (pyStxm's plot tools).</summary>
+public enum EditorTool
+{
+    /// <summary>Add a point to a point spectrum (the point tool).</summary>
+    AddSpectrumPoint,
+
+    /// <summary>Start of the line of a line spectrum or focus scan (the line tool).</summary>
+    LineStart,
+
+    /// <summary>End of that line.</summary>
+    LineEnd,
+
+    /// <summary>Centre the image region here.</summary>
+    CentreRegion,
 }

@@ -36,6 +36,7 @@ public sealed partial class ScanEditor
     {
         Control.Changed += OnControlChanged;
         Bus.LoadRequested += OnLoadRequested;
+        Bus.ToolApplied += OnToolApplied;
         _form = ScanForm.From(Definitions.LastUsed(User, ScanType.SampleImage) ?? Defaults(ScanType.SampleImage));
         Revalidate();
     }
@@ -131,6 +132,58 @@ public sealed partial class ScanEditor
         StateHasChanged();
     });
 
+    /// <summary>A point picked on a sample image fills the editor (pyStxm's point, line and centre tools).</summary>
+    private void OnToolApplied(EditorTool tool, double x, double y) => _ = InvokeAsync(() =>
+    {
+        switch (tool)
+        {
+            case EditorTool.AddSpectrumPoint:
+                if (_form.Type != ScanType.SamplePointSpectrum)
+                {
+                    ChangeType(ScanType.SamplePointSpectrum);
+                    _form.Points.Clear();
+                }
+
+                _form.Points.Add(new PointRow { X = x, Y = y });
+                break;
+            case EditorTool.LineStart or EditorTool.LineEnd:
+                if (_form.Info.Family is not (ScanFamily.Focus or ScanFamily.LineSpectrum) || _form.Type == ScanType.OsaFocus)
+                {
+                    ChangeType(ScanType.SampleLineSpectrum);
+                }
+
+                if (tool == EditorTool.LineStart)
+                {
+                    (_form.Line.StartX, _form.Line.StartY) = (x, y);
+                }
+                else
+                {
+                    (_form.Line.StopX, _form.Line.StopY) = (x, y);
+                }
+
+                break;
+            case EditorTool.CentreRegion:
+                if (_form.Info.X != Roles.SampleX || _form.Info.Family is not (ScanFamily.Image or ScanFamily.Tomography or ScanFamily.Pattern or ScanFamily.Ptychography))
+                {
+                    ChangeType(ScanType.SampleImage);
+                }
+
+                (_form.Regions[0].XCenter, _form.Regions[0].YCenter) = (x, y);
+                break;
+        }
+
+        Revalidate();
+        StateHasChanged();
+    });
+
+    /// <summary>pyStxm's "Move OSA Out/In": the OSA stage to the configured out or in position.</summary>
+    private void MoveOsa(double x, double y)
+    {
+        var caller = Caller.From(null, User);
+        var results = new[] { Control.Move(Roles.OsaX, x, caller), Control.Move(Roles.OsaY, y, caller) };
+        _commandError = results.All(r => r.Accepted) ? null : string.Join(" ", results.SelectMany(r => r.Problems).Select(p => p.Message));
+    }
+
     private void ShowDefinition() => _definitionText = JsonSerializer.Serialize(Request, ScanDefinitionStore.Json);
 
     private void LoadDefinition()
@@ -198,5 +251,6 @@ public sealed partial class ScanEditor
     {
         Control.Changed -= OnControlChanged;
         Bus.LoadRequested -= OnLoadRequested;
+        Bus.ToolApplied -= OnToolApplied;
     }
 }

@@ -1,11 +1,25 @@
 namespace StxmWeb.Components.Viewer;
 
-/// <summary>Per-browser events from the image viewer: a click on a row (e.g. a focus scan's zone-plate Z row).</summary>
+/// <summary>A point picked on the viewer's image: the axes' names (as in the file) and values there.</summary>
+/// <param name="XAxis">Fast axis name, e.g. <c>sample_x</c>.</param>
+/// <param name="X">Its value.</param>
+/// <param name="YAxis">Slow axis name, e.g. <c>sample_y</c> or <c>zpz</c>.</param>
+/// <param name="Y">Its value.</param>
+public sealed record PickedPoint(string XAxis, double X, string YAxis, double Y);
+
+/// <summary>Per-browser events from the image viewer: a click on the image picks a point (and a row).</summary>
 public sealed class ViewerBus
 {
-    /// <summary>Raised with the slow axis' name and value of the row clicked.</summary>
-    public event Action<string, double>? RowClicked;
+    /// <summary>The last point picked.</summary>
+    public PickedPoint? Picked { get; private set; }
 
-    /// <summary>Reports a click on a row.</summary>
-    public void ClickRow(string axis, double value) => RowClicked?.Invoke(axis, value);
+    /// <summary>Raised when a point is picked.</summary>
+    public event Action<PickedPoint>? PointPicked;
+
+    /// <summary>Reports a click on the image.</summary>
+    public void Pick(PickedPoint point)
+    {
+        Picked = point;
+        PointPicked?.Invoke(point);
+    }
 }
