@@ -125,6 +125,47 @@ public sealed class ScanFamilyJourneyTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task User_LoadsAPatternFile_AndExposesIt()
+    {
+        // A 6 × 4 pattern on the polystyrene particle at (−7.88, 9.09): exposures rising along x, one pixel left out.
+        var lines = new List<string> { "# x(um) y(um) t(ms)" };
+        for (var r = 0; r < 4; r++)
+        {
+            for (var c = 0; c < 6; c++)
+            {
+                if ((r, c) != (0, 0))
+                {
+                    lines.Add(FormattableString.Invariant($"{-9.13 + (0.5 * c)} {8.34 + (0.5 * r)} {20 * (c + 1)}"));
+                }
+            }
+        }
+
+        var file = Path.Combine(Directory.CreateTempSubdirectory("stxmweb-xyt-").FullName, "steps.xyt");
+        await File.WriteAllLinesAsync(file, lines, TestContext.Current.CancellationToken);
+
+        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+        await page.GotoAsync(_app.BaseAddress.ToString());
+        var start = page.GetByRole(AriaRole.Button, new() { Name = "Start scan" });
+        await Assertions.Expect(start).ToBeEnabledAsync(new() { Timeout = 30_000 });
+        await page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") }).ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Pattern generator", Exact = true }).ClickAsync();
+        await page.Locator("#pattern-file").SetInputFilesAsync(file);
+
+        await Assertions.Expect(page.Locator("#x-points")).ToHaveValueAsync("6");
+        await Assertions.Expect(page.Locator("#y-points")).ToHaveValueAsync("4");
+        await Assertions.Expect(page.Locator("#pattern-exposure")).ToHaveValueAsync("120");
+        await Assertions.Expect(start).ToBeEnabledAsync();
+        await start.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("live-canvas")).ToHaveAttributeAsync("data-status", "success", new() { Timeout = 120_000 });
+
+        var path = Directory.EnumerateFiles(_app.DataDir, "*.hdf5", SearchOption.AllDirectories).Single();
+        var data = (await H5py.ReadAsync(path)).Doubles("/entry0/counter0/data");
+        Assert.Equal(24, data.Length);
+        Assert.Equal(0, data[0]); // the pixel the file left out is not exposed
+        Assert.True(data[5] > 2.5 * data[1], $"the 120 ms pixel counts three times the 40 ms one: {data[5]} vs {data[1]}");
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task User_MovesTheOsaOut_ForADetectorScan_AndBackIn()
     {
         var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });

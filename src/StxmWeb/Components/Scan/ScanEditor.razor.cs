@@ -176,6 +176,32 @@ public sealed partial class ScanEditor
         StateHasChanged();
     });
 
+    /// <summary>Loads a pattern file (.xyt) into the pattern generator: its grid becomes the region, its exposures the map.</summary>
+    private async Task LoadPatternAsync(Microsoft.AspNetCore.Components.Forms.InputFileChangeEventArgs e)
+    {
+        try
+        {
+            await using var stream = e.File.OpenReadStream(maxAllowedSize: 4_000_000);
+            using var reader = new StreamReader(stream);
+            var loaded = PatternFile.ParseXyt(await reader.ReadToEndAsync());
+            var region = loaded.Region;
+            _form.Regions[0] = new RegionRow
+            {
+                XCenter = Math.Round(region.X.Center, 4), XRange = Math.Round(region.X.Range, 4), XPoints = region.X.Points,
+                YCenter = Math.Round(region.Y.Center, 4), YRange = Math.Round(region.Y.Range, 4), YPoints = region.Y.Points,
+            };
+            (_form.PatternKind, _form.ExposureMs, _form.PatternValues) = (PatternKind.Custom, loaded.Pattern.ExposureMs, loaded.Pattern.Values);
+            _commandError = null;
+            Revalidate();
+        }
+#pragma warning disable CA1031 // Whatever a user's file does wrong is shown beside the editor, never thrown at the circuit.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _commandError = $"{e.File.Name}: {ex.Message}";
+        }
+    }
+
     /// <summary>pyStxm's "Move OSA Out/In": the OSA stage to the configured out or in position.</summary>
     private void MoveOsa(double x, double y)
     {
