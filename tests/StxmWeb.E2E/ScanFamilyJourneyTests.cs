@@ -68,6 +68,18 @@ public sealed class ScanFamilyJourneyTests : IAsyncLifetime
         await Assertions.Expect(canvas).ToHaveAttributeAsync("data-filled", expectedPoints.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"family-{label.Replace(' ', '-').ToLowerInvariant()}.png") });
 
+        if (label == "OSA image")
+        {
+            // "Set Center to Cursor": a point picked on the OSA image centres the next OSA scan there.
+            var box = (await canvas.BoundingBoxAsync())!;
+            await canvas.ClickAsync(new() { Position = new Position { X = box.Width * 0.75f, Y = box.Height * 0.5f } });
+            var tools = page.GetByTestId("pick-tools");
+            await Assertions.Expect(tools).ToContainTextAsync("osa_x");
+            var pickedX = System.Text.RegularExpressions.Regex.Match((await tools.TextContentAsync())!, @"osa_x (-?[0-9.]+)").Groups[1].Value;
+            await page.GetByRole(AriaRole.Button, new() { Name = "Centre the next scan's region on the picked point" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#x-center")).ToHaveValueAsync(pickedX);
+        }
+
         var path = Directory.EnumerateFiles(_app.DataDir, "*.hdf5", SearchOption.AllDirectories).Single();
         var file = await H5py.ReadAsync(path);
         Assert.Equal(shape, file.Shape("/entry0/counter0/data"));

@@ -12,13 +12,13 @@ public sealed class EditorBus
     public event Action<ScanRequest>? LoadRequested;
 
     /// <summary>Raised when a picked point should change the editor (a tool of the image viewer).</summary>
-    public event Action<EditorTool, double, double>? ToolApplied;
+    public event Action<EditorTool, string, double, double>? ToolApplied;
 
     /// <summary>Loads <paramref name="request"/> into the editor.</summary>
     public void Load(ScanRequest request) => LoadRequested?.Invoke(request);
 
-    /// <summary>Applies <paramref name="tool"/> at sample position (<paramref name="x"/>, <paramref name="y"/>).</summary>
-    public void Apply(EditorTool tool, double x, double y) => ToolApplied?.Invoke(tool, x, y);
+    /// <summary>Applies <paramref name="tool"/> at (<paramref name="x"/>, <paramref name="y"/>) of the image whose fast axis is <paramref name="xAxis"/>.</summary>
+    public void Apply(EditorTool tool, string xAxis, double x, double y) => ToolApplied?.Invoke(tool, xAxis, x, y);
 }
 
 /// <summary>What a point picked on a sample image does to the scan editor (pyStxm's plot tools).</summary>
@@ -33,6 +33,6 @@ public enum EditorTool
     /// <summary>End of that line.</summary>
     LineEnd,
 
-    /// <summary>Centre the image region here.</summary>
+    /// <summary>Centre the image region here (pyStxm's "Set Center to Cursor" of detector and OSA scans).</summary>
     CentreRegion,
 }

@@ -133,7 +133,7 @@ public sealed partial class ScanEditor
     });
 
     /// <summary>A point picked on a sample image fills the editor (pyStxm's point, line and centre tools).</summary>
-    private void OnToolApplied(EditorTool tool, double x, double y) => _ = InvokeAsync(() =>
+    private void OnToolApplied(EditorTool tool, string xAxis, double x, double y) => _ = InvokeAsync(() =>
     {
         switch (tool)
         {
@@ -163,9 +163,12 @@ public sealed partial class ScanEditor
 
                 break;
             case EditorTool.CentreRegion:
-                if (_form.Info.X != Roles.SampleX || _form.Info.Family is not (ScanFamily.Image or ScanFamily.Tomography or ScanFamily.Pattern or ScanFamily.Ptychography))
+                // The next raster of the stage that was picked (detector, OSA, sample...) is centred on the point.
+                var rastersPicked = _form.Info.X is { } fast && ScanTypeInfo.AxisName(fast) == xAxis
+                    && _form.Info.Family is ScanFamily.Image or ScanFamily.Tomography or ScanFamily.Pattern or ScanFamily.Ptychography;
+                if (!rastersPicked)
                 {
-                    ChangeType(ScanType.SampleImage);
+                    ChangeType(Viewer.PickTools.ImageTypeOf(xAxis) ?? ScanType.SampleImage);
                 }
 
                 (_form.Regions[0].XCenter, _form.Regions[0].YCenter) = (x, y);
