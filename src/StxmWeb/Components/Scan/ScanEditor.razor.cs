@@ -179,14 +179,21 @@ public sealed partial class ScanEditor
         StateHasChanged();
     });
 
-    /// <summary>Loads a pattern file (.xyt) into the pattern generator: its grid becomes the region, its exposures the map.</summary>
+    /// <summary>
+    /// Loads a pattern file into the pattern generator: a <c>.xyt</c> list (its grid becomes the region, its exposures the
+    /// map) or an image (GIF, PNG...: brightness is exposure, one pixel per scan pixel over the current region).
+    /// </summary>
     private async Task LoadPatternAsync(Microsoft.AspNetCore.Components.Forms.InputFileChangeEventArgs e)
     {
         try
         {
             await using var stream = e.File.OpenReadStream(maxAllowedSize: 4_000_000);
-            using var reader = new StreamReader(stream);
-            var loaded = PatternFile.ParseXyt(await reader.ReadToEndAsync());
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer);
+            var current = _form.ToRequest().Regions[0];
+            var loaded = Path.GetExtension(e.File.Name).ToLowerInvariant() is ".xyt" or ".txt"
+                ? PatternFile.ParseXyt(System.Text.Encoding.UTF8.GetString(buffer.ToArray()))
+                : PatternImage.Load(buffer.ToArray(), current, _form.ExposureMs);
             var region = loaded.Region;
             _form.Regions[0] = new RegionRow
             {
