@@ -3,6 +3,7 @@ using StxmWeb.Core.Plans;
 namespace StxmWeb.Core.Scans;
 
 /// <summary>The families scan types fall into: each family has one plan shape, one editor shape and one file shape.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ScanFamily>))]
 public enum ScanFamily
 {
     /// <summary>A raster of two stage axes, at one or more energies (detector, OSA, sample, coarse, goniometer images and stacks).</summary>
