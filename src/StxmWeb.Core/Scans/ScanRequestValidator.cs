@@ -263,7 +263,6 @@ public static class ScanRequestValidator
                     continue;
                 }
 
-                var before = problems.Count;
                 var x = region.X;
                 if (request.Tiling)
                 {
@@ -277,14 +276,7 @@ public static class ScanRequestValidator
                     }
                 }
 
-                foreach (var (_, dwell) in request.EnergySetpoints().Distinct())
-                {
-                    FlyRoom(ScanPlanner.FlyGeometry(x, dwell, kinematics.For(fast)), kinematics.For(fast), fast, $"{path}x.range", Energies(request) ? "energies" : "dwellMs");
-                    if (problems.Count > before)
-                    {
-                        break;
-                    }
-                }
+                FlyRoomAtEveryDwell(request, x, kinematics, fast, $"{path}x.range");
             }
         }
 
@@ -303,11 +295,16 @@ public static class ScanRequestValidator
                 return;
             }
 
-            var region = AxisRegion.FromStartStop(line.StartX, line.StopX, line.Points);
+            FlyRoomAtEveryDwell(request, AxisRegion.FromStartStop(line.StartX, line.StopX, line.Points), kinematics, info.X!, "line");
+        }
+
+        /// <summary>Velocity and run-up room of a fly line over <paramref name="x"/> at each dwell of the request; the first problem is enough.</summary>
+        private void FlyRoomAtEveryDwell(ScanRequest request, AxisRegion x, PlanKinematics kinematics, string positioner, string rangeField)
+        {
+            var before = problems.Count;
             foreach (var (_, dwell) in request.EnergySetpoints().Distinct())
             {
-                var before = problems.Count;
-                FlyRoom(ScanPlanner.FlyGeometry(region, dwell, kinematics.For(info.X!)), kinematics.For(info.X!), info.X!, "line", Energies(request) ? "energies" : "dwellMs");
+                FlyRoom(ScanPlanner.FlyGeometry(x, dwell, kinematics.For(positioner)), kinematics.For(positioner), positioner, rangeField, Energies(request) ? "energies" : "dwellMs");
                 if (problems.Count > before)
                 {
                     return;
