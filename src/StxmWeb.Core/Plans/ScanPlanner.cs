@@ -114,6 +114,13 @@ public static class ScanPlanner
         }
     }
 
+    /// <summary>The request's energies and the dwell at each, in order.</summary>
+    private static (double[] Energies, double[] Dwells) EnergyAxes(ScanRequest request)
+    {
+        var setpoints = request.EnergySetpoints();
+        return ([.. setpoints.Select(x => x.EnergyEv)], [.. setpoints.Select(x => x.DwellMs)]);
+    }
+
     private static IEnumerable<(int E, int P)> EnergyPolarization(int energies, int polarizations, EnergyPolarizationOrder order)
     {
         if (order == EnergyPolarizationOrder.PolarizationThenEnergy)
@@ -178,10 +185,8 @@ public static class ScanPlanner
     /// <summary>Images and stacks, and ptychography's raster: an entry per region and polarization, data (nE, ny, nx).</summary>
     private static PlannedScan Images(ScanRequest request, ScanTypeInfo info, PlanKinematics kinematics, double tileUm)
     {
-        var energies = request.EnergySetpoints();
+        var (e, dwell) = EnergyAxes(request);
         var pols = request.PolarizationRows();
-        var e = energies.Select(x => x.EnergyEv).ToArray();
-        var dwell = energies.Select(x => x.DwellMs).ToArray();
         var entries = new List<EntryDescriptor>();
         for (var r = 0; r < request.Regions.Count; r++)
         {
@@ -200,9 +205,9 @@ public static class ScanPlanner
         {
             var done = 0L;
             var beam = new Beam();
-            foreach (var (ei, pi) in EnergyPolarization(energies.Length, pols.Length, request.Order))
+            foreach (var (ei, pi) in EnergyPolarization(e.Length, pols.Length, request.Order))
             {
-                foreach (var msg in beam.To(energies[ei].EnergyEv, pols[pi]))
+                foreach (var msg in beam.To(e[ei], pols[pi]))
                 {
                     yield return msg;
                 }
@@ -211,8 +216,8 @@ public static class ScanPlanner
                 {
                     var fly = request.Mode == AcquisitionMode.Line && info.CanFly;
                     var raster = request.Tiling
-                        ? TiledRaster(r * pols.Length + pi, ei, request.Regions[r], energies[ei].DwellMs, fly, request.Meander, kinematics, done, tileUm)
-                        : Raster(r * pols.Length + pi, ei, request.Regions[r], info.X!, info.Y!, energies[ei].DwellMs, fly, kinematics, done, meander: request.Meander);
+                        ? TiledRaster(r * pols.Length + pi, ei, request.Regions[r], dwell[ei], fly, request.Meander, kinematics, done, tileUm)
+                        : Raster(r * pols.Length + pi, ei, request.Regions[r], info.X!, info.Y!, dwell[ei], fly, kinematics, done, meander: request.Meander);
                     foreach (var msg in raster)
                     {
                         // Ptychography: the area detector takes a frame at every point, during the counter's dwell.
@@ -400,10 +405,8 @@ public static class ScanPlanner
     /// <summary>Point spectra: an entry per point and polarization, data (nE).</summary>
     private static PlannedScan PointSpectrum(ScanRequest request, ScanTypeInfo info)
     {
-        var energies = request.EnergySetpoints();
+        var (e, dwell) = EnergyAxes(request);
         var pols = request.PolarizationRows();
-        var e = energies.Select(x => x.EnergyEv).ToArray();
-        var dwell = energies.Select(x => x.DwellMs).ToArray();
         var entries = new List<EntryDescriptor>();
         foreach (var point in request.Points)
         {
@@ -423,7 +426,7 @@ public static class ScanPlanner
         {
             var done = 0L;
             var beam = new Beam();
-            foreach (var (ei, pi) in EnergyPolarization(energies.Length, pols.Length, request.Order))
+            foreach (var (ei, pi) in EnergyPolarization(e.Length, pols.Length, request.Order))
             {
                 yield return new CheckpointMsg(done);
                 foreach (var msg in beam.To(e[ei], pols[pi]))
@@ -449,10 +452,8 @@ public static class ScanPlanner
     private static PlannedScan LineSpectrum(ScanRequest request, ScanTypeInfo info, PlanKinematics kinematics)
     {
         var line = request.Line!;
-        var energies = request.EnergySetpoints();
+        var (e, dwell) = EnergyAxes(request);
         var pols = request.PolarizationRows();
-        var e = energies.Select(x => x.EnergyEv).ToArray();
-        var dwell = energies.Select(x => x.DwellMs).ToArray();
         var entries = pols.Select((pol, i) => new EntryDescriptor(EntryName(i), [e.Length, line.Points],
             [EnergyAxis(e), new Axis("line_position", "µm", line.Positions())], e, dwell, info.StxmScanType)
         {
@@ -465,7 +466,7 @@ public static class ScanPlanner
         {
             var done = 0L;
             var beam = new Beam();
-            foreach (var (ei, pi) in EnergyPolarization(energies.Length, pols.Length, request.Order))
+            foreach (var (ei, pi) in EnergyPolarization(e.Length, pols.Length, request.Order))
             {
                 yield return new CheckpointMsg(done);
                 foreach (var msg in beam.To(e[ei], pols[pi]))
@@ -555,10 +556,8 @@ public static class ScanPlanner
     {
         var angles = request.Theta!.Setpoints();
         var region = request.Regions[0];
-        var energies = request.EnergySetpoints();
+        var (e, dwell) = EnergyAxes(request);
         var pols = request.PolarizationRows();
-        var e = energies.Select(x => x.EnergyEv).ToArray();
-        var dwell = energies.Select(x => x.DwellMs).ToArray();
         var entries = new List<EntryDescriptor>();
         foreach (var angle in angles)
         {
@@ -580,7 +579,7 @@ public static class ScanPlanner
             {
                 yield return new CheckpointMsg(done);
                 yield return new MoveMsg(Roles.GoniTheta, angles[a]);
-                foreach (var (ei, pi) in EnergyPolarization(energies.Length, pols.Length, request.Order))
+                foreach (var (ei, pi) in EnergyPolarization(e.Length, pols.Length, request.Order))
                 {
                     // The energy move puts the zone plate at the calibrated focus; the series' correction is added to it.
                     foreach (var msg in beam.To(e[ei], pols[pi]))
