@@ -161,7 +161,13 @@ public sealed class ScanFamilyJourneyTests : IAsyncLifetime
         await Assertions.Expect(start).ToBeEnabledAsync(new() { Timeout = 30_000 });
         await page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") }).ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Pattern generator", Exact = true }).ClickAsync();
-        await page.Locator("#pattern-file").SetInputFilesAsync(file);
+        // Blazor wires the file input up after it renders; a pick made before that is lost, so pick again until the
+        // editor has taken the file (a person cannot pick within milliseconds of the field appearing).
+        for (var attempt = 0; attempt < 10 && await page.Locator("#x-points").InputValueAsync() != "6"; attempt++)
+        {
+            await page.Locator("#pattern-file").SetInputFilesAsync(file);
+            await page.WaitForTimeoutAsync(500);
+        }
 
         await Assertions.Expect(page.Locator("#x-points")).ToHaveValueAsync("6");
         await Assertions.Expect(page.Locator("#y-points")).ToHaveValueAsync("4");
