@@ -266,6 +266,39 @@ public sealed record FocusCorrection(double AtStart, double AtCenter, double AtS
 public sealed record PatternSpec(PatternKind Kind = PatternKind.DoseSeries, double ExposureMs = 200, int Pads = 3, double[][]? Values = null);
 
 /// <summary>
+/// The "Scan Request Details" of a Pixelator scan plugin (reference/PYSTXM.md section 1), which every backend honours:
+/// Y as the fast axis, a set run-up distance for constant-velocity lines, waits before each tile, line and point, lines
+/// acquired several times (their counts summed), a defocused beam, and the position precision the stages must reach.
+/// </summary>
+/// <param name="YAxisFast">Rasters run along Y first (columns rather than rows); point by point only.</param>
+/// <param name="AccelerationDistanceUm">Run-up before and after each constant-velocity line, µm; null: what the stage needs.</param>
+/// <param name="TileDelayMs">Wait before each tile, ms.</param>
+/// <param name="LineDelayMs">Wait before each line, ms.</param>
+/// <param name="PointDelayMs">Wait before each point, ms (point by point).</param>
+/// <param name="LineRepetition">Times each line is acquired; the counts of the repetitions are summed.</param>
+/// <param name="DefocusDiameterUm">Beam spot at the sample, µm; 0 is focused (Pixelator's Defocus "Diameter").</param>
+/// <param name="PositionPrecisionPercent">
+/// "Adapt position precision": a point is counted once the stage is within this share of a pixel of its target; null
+/// keeps the stages' own tolerance.
+/// </param>
+public sealed record ScanDetails(
+    bool YAxisFast = false,
+    double? AccelerationDistanceUm = null,
+    double TileDelayMs = 0,
+    double LineDelayMs = 0,
+    double PointDelayMs = 0,
+    int LineRepetition = 1,
+    double DefocusDiameterUm = 0,
+    double? PositionPrecisionPercent = null)
+{
+    /// <summary>No details: the defaults of every field.</summary>
+    public static ScanDetails None { get; } = new();
+
+    /// <summary>Whether every field has its default.</summary>
+    [JsonIgnore] public bool IsDefault => this == None;
+}
+
+/// <summary>
 /// A scan request of any type: data (immutable, serialisable as JSON, savable as a scan definition), validated by
 /// <see cref="ScanRequestValidator"/> before anything moves. Like pyStxm's "wdg_com", one shape holds every scan type;
 /// each type reads the parts it needs (the validator names the parts a type needs and refuses what is missing).
@@ -351,6 +384,15 @@ public sealed record ScanRequest
     /// fine), limited by the coarse stage.
     /// </summary>
     public bool Tiling { get; init; }
+
+    /// <summary>The Pixelator "Scan Request Details": Y fast, run-up, delays, line repetition, defocus, position precision.</summary>
+    public ScanDetails Details
+    {
+        get => _details ?? ScanDetails.None;
+        init => _details = value;
+    }
+
+    private readonly ScanDetails? _details;
 
     /// <summary>The pattern of a pattern-generator scan.</summary>
     public PatternSpec? Pattern { get; init; }
