@@ -303,4 +303,43 @@ public static class NxstxmReader
         var axes = group.Attribute("axes").Read<string[]>();
         return new EntryData(data, shape, [.. axes.Select(a => (a, group.Dataset(a).Read<double[]>()))]);
     }
+
+    /// <summary>The NXentry groups of <paramref name="path"/> (entry0, entry1, ...), in file order, and the default one.</summary>
+    public static (IReadOnlyList<string> Entries, string Default) Entries(string path)
+    {
+        using var file = H5File.OpenRead(path);
+        var entries = file.Children().OfType<IH5Group>().Select(g => g.Name).Where(n => n.StartsWith("entry", StringComparison.Ordinal))
+            .OrderBy(n => int.TryParse(n.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) ? i : int.MaxValue)
+            .ToList();
+        var fallback = entries.Count > 0 ? entries[0] : "entry0";
+        var @default = file.Attributes().FirstOrDefault(a => a.Name == "default")?.Read<string>() ?? fallback;
+        return (entries, @default);
+    }
+
+    /// <summary>The <c>stxm_scan_type</c> of an entry's detector data.</summary>
+    public static string StxmScanType(string path, string entry = "entry0", string detector = "counter0")
+    {
+        using var file = H5File.OpenRead(path);
+        var dataset = file.Dataset($"/{entry}/{detector}/stxm_scan_type");
+        return dataset.Space.Rank == 0 ? dataset.Read<string>() : dataset.Read<string[]>()[0];
+    }
+
+    /// <summary>
+    /// The scan request StxmWeb stored in <paramref name="path"/> (<c>/entry/collection/scan_request</c>, a JSON text,
+    /// long texts joined from their pieces). Throws <see cref="InvalidDataException"/> when the file has none.
+    /// </summary>
+    public static string ScanRequestJson(string path, string? entry = null)
+    {
+        using var file = H5File.OpenRead(path);
+        entry ??= file.Attributes().FirstOrDefault(a => a.Name == "default")?.Read<string>() ?? "entry0";
+        try
+        {
+            var dataset = file.Dataset($"/{entry}/collection/scan_request");
+            return dataset.Space.Rank == 0 ? dataset.Read<string>() : string.Concat(dataset.Read<string[]>());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{Path.GetFileName(path)} has no /{entry}/collection/scan_request: it was not written by StxmWeb.", ex);
+        }
+    }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using PureHDF;
+using StxmWeb.Nexus;
 using Microsoft.Extensions.Options;
 using StxmWeb.Core.Scans;
 using StxmWeb.Options;
@@ -55,20 +55,7 @@ public sealed partial class ScanDefinitionStore(IOptions<InstrumentOptions> opti
     /// </summary>
     public static ScanRequest FromNexusFile(string path)
     {
-        using var file = PureHDF.H5File.OpenRead(path);
-        var entry = file.Attributes().FirstOrDefault(a => a.Name == "default")?.Read<string>() ?? "entry0";
-        string json;
-        try
-        {
-            // Long texts are stored as an array of pieces (see NxstxmLayout.LongText).
-            var dataset = file.Dataset($"/{entry}/collection/scan_request");
-            json = dataset.Space.Rank == 0 ? dataset.Read<string>() : string.Concat(dataset.Read<string[]>());
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"{Path.GetFileName(path)} has no /{entry}/collection/scan_request: it was not written by StxmWeb.", ex);
-        }
-
+        var json = NxstxmReader.ScanRequestJson(path);
         try
         {
             return JsonSerializer.Deserialize<ScanRequest>(json, Json) ?? throw new InvalidDataException("The scan request is empty.");
