@@ -119,6 +119,9 @@ public interface IInstrument
     /// <summary>The focus calibration, when the instrument has a zone plate whose focus follows energy.</summary>
     Focus.IFocusControl? Focus => null;
 
+    /// <summary>What the backend can run (the validator refuses the rest before anything moves).</summary>
+    BackendCapabilities Capabilities => BackendCapabilities.All;
+
     /// <summary>The positioner called <paramref name="name"/>, or null.</summary>
     IPositioner? Find(string name) => Positioners.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
 }

@@ -55,7 +55,7 @@ public interface IDocumentSink
 /// at line boundaries (checkpoints); abort also stops motion at once. A device fault ends the run with
 /// <see cref="ExitStatus.Failed"/> and its reason; every frame acquired before stays published. The run is always closed.
 /// </summary>
-public sealed partial class ScanEngine
+public sealed partial class ScanEngine : IScanRunner
 {
     private static readonly TimeSpan PointFlushInterval = TimeSpan.FromMilliseconds(50);
 
@@ -361,6 +361,9 @@ public sealed partial class ScanEngine
                         _moved.Add(fly.Positioner);
                         await FlyAsync(fly, ct).ConfigureAwait(false);
                         break;
+                    case DelayMsg delay:
+                        await engine._time.DelayPreciseAsync(delay.Duration, ct).ConfigureAwait(false);
+                        break;
                     default:
                         throw new InvalidOperationException($"The engine has no handler for {msg.GetType().Name}.");
                 }
@@ -413,9 +416,38 @@ public sealed partial class ScanEngine
             _pendingValues.Clear();
         }
 
+        /// <summary>Flies the line (as many times as it repeats, back to the run-up between), sums the flights, emits one line.</summary>
         private async Task FlyAsync(FlyLineMsg fly, CancellationToken ct)
         {
             var stage = Positioner(fly.Positioner);
+            double[]? sum = null;
+            for (var repetition = 0; repetition < Math.Max(1, fly.Repetitions); repetition++)
+            {
+                if (repetition > 0)
+                {
+                    await stage.MoveAsync(fly.RunUp, null, ct).ConfigureAwait(false);
+                }
+
+                var values = await FlyOnceAsync(stage, fly, ct).ConfigureAwait(false);
+                if (sum is null)
+                {
+                    sum = values;
+                }
+                else
+                {
+                    for (var i = 0; i < sum.Length && i < values.Length; i++)
+                    {
+                        sum[i] += values[i];
+                    }
+                }
+            }
+
+            Emit(fly.Entry, fly.Plane, fly.Row, fly.Column, sum!);
+            CompletedPixels += sum!.Length;
+        }
+
+        private async Task<double[]> FlyOnceAsync(IPositioner stage, FlyLineMsg fly, CancellationToken ct)
+        {
             using var lineCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var trigger = engine._time.Deadline(fly.AccelerationTime);
             var move = stage.MoveAsync(fly.RunOut, fly.Velocity, lineCts.Token);
@@ -423,9 +455,8 @@ public sealed partial class ScanEngine
             {
                 // The counter is triggered when the stage reaches constant speed, not when this task wakes up.
                 var values = await engine._instrument.Counter.AcquireLineAsync(fly.Bins, fly.Dwell, trigger, ct).ConfigureAwait(false);
-                Emit(fly.Entry, fly.Plane, fly.Row, fly.Column, values);
-                CompletedPixels += values.Length;
                 await move.ConfigureAwait(false);
+                return values;
             }
             catch
             {

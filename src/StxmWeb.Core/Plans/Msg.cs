@@ -55,7 +55,17 @@ public sealed record FlyLineMsg(int Entry, int Plane, int Row, string Positioner
 {
     /// <summary>Column of the first bin (a tile's part of a row starts past 0).</summary>
     public int Column { get; init; }
+
+    /// <summary>
+    /// Times the line is flown (Pixelator's line repetition); the stage returns to the run-up between flights and the
+    /// counts of every flight are summed into one line.
+    /// </summary>
+    public int Repetitions { get; init; } = 1;
 }
+
+/// <summary>Wait <paramref name="Duration"/> (Pixelator's tile, line and point delays: time for a stage or a sample to settle).</summary>
+/// <param name="Duration">How long.</param>
+public sealed record DelayMsg(TimeSpan Duration) : Msg;
 
 /// <summary>A place where the run may pause, resume or abort cleanly (a line boundary).</summary>
 /// <param name="CompletedPixels">Pixels acquired before this point, for progress.</param>

@@ -65,7 +65,7 @@ public static class ScanPlanner
     /// null when the line has a single pixel (then points are used). Pixel i is counted while the beam crosses
     /// [x_i − step/2, x_i + step/2]; the stage starts an acceleration distance before the first edge.
     /// </summary>
-    public static FlyLine? FlyGeometry(AxisRegion x, double dwellMs, AxisKinematics kinematics)
+    public static FlyLine? FlyGeometry(AxisRegion x, double dwellMs, AxisKinematics kinematics, double? runUpUm = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(kinematics);
@@ -76,8 +76,12 @@ public static class ScanPlanner
 
         var step = x.Step;
         var velocity = step / (dwellMs / 1000.0);
-        var runUpDistance = kinematics.AccelerationDistance(velocity);
-        return new FlyLine(x.Start - step / 2 - runUpDistance, x.Stop + step / 2 + runUpDistance, velocity, kinematics.AccelerationTime(velocity));
+        var needed = kinematics.AccelerationDistance(velocity);
+
+        // A run-up longer than the stage needs (Pixelator's acceleration distance) is cruised at speed before the first pixel.
+        var runUp = runUpUm is { } given && given > needed ? given : needed;
+        var toFirstPixel = kinematics.AccelerationTime(velocity) + TimeSpan.FromSeconds((runUp - needed) / velocity);
+        return new FlyLine(x.Start - step / 2 - runUp, x.Stop + step / 2 + runUp, velocity, toFirstPixel) { Needed = needed };
     }
 
     /// <summary>The relative exposure (0..1) of every pixel of a pattern, rows (y) of columns (x).</summary>
@@ -194,7 +198,7 @@ public static class ScanPlanner
             {
                 var region = request.Regions[r];
                 entries.Add(new EntryDescriptor(EntryName(entries.Count), [e.Length, region.Y.Points, region.X.Points],
-                    [EnergyAxis(e), StageAxis(info.Y!, region.Y.Setpoints()), StageAxis(info.X!, region.X.Setpoints())], e, dwell, info.StxmScanType)
+                    [EnergyAxis(e), StageAxis(info.Y!, region.Y.Setpoints()), StageAxis(info.X!, region.X.Setpoints())], e, CountTimes(dwell, request, info), info.StxmScanType)
                 { Polarization = pol });
             }
         }
@@ -216,8 +220,8 @@ public static class ScanPlanner
                 {
                     var fly = request.Mode == AcquisitionMode.Line && info.CanFly;
                     var raster = request.Tiling
-                        ? TiledRaster(r * pols.Length + pi, ei, request.Regions[r], dwell[ei], fly, request.Meander, kinematics, done, tileUm)
-                        : Raster(r * pols.Length + pi, ei, request.Regions[r], info.X!, info.Y!, dwell[ei], fly, kinematics, done, meander: request.Meander);
+                        ? TiledRaster(r * pols.Length + pi, ei, request.Regions[r], dwell[ei], fly, request.Meander, kinematics, done, tileUm, request.Details)
+                        : Raster(r * pols.Length + pi, ei, request.Regions[r], info.X!, info.Y!, dwell[ei], fly, kinematics, done, meander: request.Meander, details: request.Details);
                     foreach (var msg in raster)
                     {
                         // Ptychography: the area detector takes a frame at every point, during the counter's dwell.
@@ -232,21 +236,57 @@ public static class ScanPlanner
         }
     }
 
-    /// <summary>One raster of a region: a checkpoint per row, then a fly line or a row of points.</summary>
+    /// <summary>
+    /// One raster of a region: a checkpoint per row, then a fly line or a row of points; with Y fast (point by point), a
+    /// checkpoint per column and the points down it. Line and point delays wait before each line and point.
+    /// </summary>
     private static IEnumerable<Msg> Raster(int entry, int plane, SpatialRegion region, string xName, string yName, double dwellMs,
-        bool fly, PlanKinematics kinematics, long doneBefore, Func<int, int, double>? dwellOf = null, bool meander = false)
+        bool fly, PlanKinematics kinematics, long doneBefore, Func<int, int, double>? dwellOf = null, bool meander = false, ScanDetails? details = null)
     {
+        details ??= ScanDetails.None;
         var xs = region.X.Setpoints();
         var ys = region.Y.Setpoints();
         var dwell = TimeSpan.FromMilliseconds(dwellMs);
-        var line = fly ? FlyGeometry(region.X, dwellMs, kinematics.For(xName)) : null;
+        var line = fly ? FlyGeometry(region.X, dwellMs, kinematics.For(xName), details.AccelerationDistanceUm) : null;
+        if (details.YAxisFast && line is null)
+        {
+            for (var col = 0; col < xs.Length; col++)
+            {
+                yield return new CheckpointMsg(doneBefore + (long)col * ys.Length);
+                foreach (var wait in Delay(details.LineDelayMs))
+                {
+                    yield return wait;
+                }
+
+                for (var k = 0; k < ys.Length; k++)
+                {
+                    // Meander: odd columns run top to bottom.
+                    var row = meander && col % 2 == 1 ? ys.Length - 1 - k : k;
+                    yield return k == 0 ? new MoveMsg([new MoveTarget(xName, xs[col]), new MoveTarget(yName, ys[row])]) : new MoveMsg(yName, ys[row]);
+                    foreach (var wait in Delay(details.PointDelayMs))
+                    {
+                        yield return wait;
+                    }
+
+                    yield return new AcquirePointMsg(entry, plane, row, col, dwellOf is null ? dwell : TimeSpan.FromMilliseconds(dwellOf(row, col)));
+                }
+            }
+
+            yield break;
+        }
+
         for (var row = 0; row < ys.Length; row++)
         {
             yield return new CheckpointMsg(doneBefore + (long)row * xs.Length);
+            foreach (var wait in Delay(details.LineDelayMs))
+            {
+                yield return wait;
+            }
+
             if (line is { } f)
             {
                 yield return new MoveMsg([new MoveTarget(yName, ys[row]), new MoveTarget(xName, f.RunUp)]);
-                yield return new FlyLineMsg(entry, plane, row, xName, f.RunUp, f.RunOut, f.Velocity, f.AccelerationTime, xs.Length, dwell);
+                yield return new FlyLineMsg(entry, plane, row, xName, f.RunUp, f.RunOut, f.Velocity, f.AccelerationTime, xs.Length, dwell) { Repetitions = details.LineRepetition };
                 continue;
             }
 
@@ -265,10 +305,27 @@ public static class ScanPlanner
 
                 yield return moved ? new MoveMsg(xName, xs[col]) : new MoveMsg([new MoveTarget(yName, ys[row]), new MoveTarget(xName, xs[col])]);
                 moved = true;
+                foreach (var wait in Delay(details.PointDelayMs))
+                {
+                    yield return wait;
+                }
+
                 yield return new AcquirePointMsg(entry, plane, row, col, pixelDwell);
             }
         }
     }
+
+    /// <summary>A wait of <paramref name="ms"/>, or nothing.</summary>
+    private static IEnumerable<Msg> Delay(double ms) => ms > 0 ? [new DelayMsg(TimeSpan.FromMilliseconds(ms))] : [];
+
+    /// <summary>
+    /// The count time of each energy as the file states it: the dwell, times the line repetitions when lines are flown
+    /// (their counts are summed).
+    /// </summary>
+    private static double[] CountTimes(double[] dwells, ScanRequest request, ScanTypeInfo info) =>
+        request.Mode == AcquisitionMode.Line && info.CanFly && request.Details.LineRepetition > 1
+            ? [.. dwells.Select(d => d * request.Details.LineRepetition)]
+            : dwells;
 
     /// <summary>
     /// A region larger than the fine stage's travel, cut into tiles (Pixelator's Tiling): for each tile the coarse stage
@@ -276,7 +333,7 @@ public static class ScanPlanner
     /// data keep the region's sample coordinates; each fly line is stored from its tile's first column.
     /// </summary>
     private static IEnumerable<Msg> TiledRaster(int entry, int plane, SpatialRegion region, double dwellMs, bool fly, bool meander,
-        PlanKinematics kinematics, long doneBefore, double tileUm)
+        PlanKinematics kinematics, long doneBefore, double tileUm, ScanDetails details)
     {
         var xs = region.X.Setpoints();
         var ys = region.Y.Setpoints();
@@ -288,9 +345,14 @@ public static class ScanPlanner
             {
                 yield return new CheckpointMsg(done);
                 yield return new MoveMsg([new MoveTarget(Roles.CoarseX, cx), new MoveTarget(Roles.CoarseY, cy)]);
+                foreach (var wait in Delay(details.TileDelayMs))
+                {
+                    yield return wait;
+                }
+
                 var width = c1 - c0;
                 var line = fly && width > 1
-                    ? FlyGeometry(AxisRegion.FromStartStop(xs[c0] - cx, xs[c1 - 1] - cx, width), dwellMs, kinematics.For(Roles.SampleX))
+                    ? FlyGeometry(AxisRegion.FromStartStop(xs[c0] - cx, xs[c1 - 1] - cx, width), dwellMs, kinematics.For(Roles.SampleX), details.AccelerationDistanceUm)
                     : null;
                 for (var row = r0; row < r1; row++)
                 {
@@ -299,10 +361,19 @@ public static class ScanPlanner
                         yield return new CheckpointMsg(done);
                     }
 
+                    foreach (var wait in Delay(details.LineDelayMs))
+                    {
+                        yield return wait;
+                    }
+
                     if (line is { } f)
                     {
                         yield return new MoveMsg([new MoveTarget(Roles.SampleY, ys[row] - cy), new MoveTarget(Roles.SampleX, f.RunUp)]);
-                        yield return new FlyLineMsg(entry, plane, row, Roles.SampleX, f.RunUp, f.RunOut, f.Velocity, f.AccelerationTime, width, dwell) { Column = c0 };
+                        yield return new FlyLineMsg(entry, plane, row, Roles.SampleX, f.RunUp, f.RunOut, f.Velocity, f.AccelerationTime, width, dwell)
+                        {
+                            Column = c0,
+                            Repetitions = details.LineRepetition,
+                        };
                     }
                     else
                     {
@@ -312,6 +383,11 @@ public static class ScanPlanner
                             yield return k == 0
                                 ? new MoveMsg([new MoveTarget(Roles.SampleY, ys[row] - cy), new MoveTarget(Roles.SampleX, xs[col] - cx)])
                                 : new MoveMsg(Roles.SampleX, xs[col] - cx);
+                            foreach (var wait in Delay(details.PointDelayMs))
+                            {
+                                yield return wait;
+                            }
+
                             yield return new AcquirePointMsg(entry, plane, row, col, dwell);
                         }
                     }
@@ -352,15 +428,20 @@ public static class ScanPlanner
     }
 
     /// <summary>A line (points, or a fly line when horizontal and allowed) stored as row <paramref name="row"/>.</summary>
-    private static IEnumerable<Msg> LineAcquisition(int entry, int row, LineRegion line, string xName, string yName, double dwellMs, bool fly, PlanKinematics kinematics)
+    private static IEnumerable<Msg> LineAcquisition(int entry, int row, LineRegion line, string xName, string yName, double dwellMs, bool fly, PlanKinematics kinematics, ScanDetails details)
     {
         var dwell = TimeSpan.FromMilliseconds(dwellMs);
+        foreach (var wait in Delay(details.LineDelayMs))
+        {
+            yield return wait;
+        }
+
         if (fly && line.IsHorizontal && line.Points > 1
-            && FlyGeometry(AxisRegion.FromStartStop(Math.Min(line.StartX, line.StopX), Math.Max(line.StartX, line.StopX), line.Points), dwellMs, kinematics.For(xName)) is { } f
+            && FlyGeometry(AxisRegion.FromStartStop(Math.Min(line.StartX, line.StopX), Math.Max(line.StartX, line.StopX), line.Points), dwellMs, kinematics.For(xName), details.AccelerationDistanceUm) is { } f
             && line.StopX > line.StartX)
         {
             yield return new MoveMsg([new MoveTarget(yName, line.StartY), new MoveTarget(xName, f.RunUp)]);
-            yield return new FlyLineMsg(entry, 0, row, xName, f.RunUp, f.RunOut, f.Velocity, f.AccelerationTime, line.Points, dwell);
+            yield return new FlyLineMsg(entry, 0, row, xName, f.RunUp, f.RunOut, f.Velocity, f.AccelerationTime, line.Points, dwell) { Repetitions = details.LineRepetition };
             yield break;
         }
 
@@ -369,6 +450,11 @@ public static class ScanPlanner
         for (var k = 0; k < xs.Length; k++)
         {
             yield return new MoveMsg([new MoveTarget(xName, xs[k]), new MoveTarget(yName, ys[k])]);
+            foreach (var wait in Delay(details.PointDelayMs))
+            {
+                yield return wait;
+            }
+
             yield return new AcquirePointMsg(entry, 0, row, k, dwell);
         }
     }
@@ -379,7 +465,7 @@ public static class ScanPlanner
         var line = request.Line!;
         var zs = request.ZonePlateZ!.Setpoints();
         var entry = new EntryDescriptor(EntryName(0), [zs.Length, line.Points],
-            [new Axis("zpz", "µm", zs), new Axis("line_position", "µm", line.Positions())], [request.EnergyEv], [request.DwellMs], info.StxmScanType)
+            [new Axis("zpz", "µm", zs), new Axis("line_position", "µm", line.Positions())], [request.EnergyEv], CountTimes([request.DwellMs], request, info), info.StxmScanType)
         {
             Positions = [StageAxis(info.X!, line.Xs()), StageAxis(info.Y!, line.Ys())],
         };
@@ -392,7 +478,7 @@ public static class ScanPlanner
             {
                 yield return new CheckpointMsg((long)row * line.Points);
                 yield return new MoveMsg(Roles.ZonePlateZ, zs[row]);
-                foreach (var msg in LineAcquisition(0, row, line, info.X!, info.Y!, request.DwellMs, request.Mode == AcquisitionMode.Line && info.CanFly, kinematics))
+                foreach (var msg in LineAcquisition(0, row, line, info.X!, info.Y!, request.DwellMs, request.Mode == AcquisitionMode.Line && info.CanFly, kinematics, request.Details))
                 {
                     yield return msg;
                 }
@@ -455,7 +541,7 @@ public static class ScanPlanner
         var (e, dwell) = EnergyAxes(request);
         var pols = request.PolarizationRows();
         var entries = pols.Select((pol, i) => new EntryDescriptor(EntryName(i), [e.Length, line.Points],
-            [EnergyAxis(e), new Axis("line_position", "µm", line.Positions())], e, dwell, info.StxmScanType)
+            [EnergyAxis(e), new Axis("line_position", "µm", line.Positions())], e, CountTimes(dwell, request, info), info.StxmScanType)
         {
             Positions = [StageAxis(info.X!, line.Xs()), StageAxis(info.Y!, line.Ys())],
             Polarization = pol,
@@ -474,7 +560,7 @@ public static class ScanPlanner
                     yield return msg;
                 }
 
-                foreach (var msg in LineAcquisition(pi, ei, line, info.X!, info.Y!, dwell[ei], request.Mode == AcquisitionMode.Line && info.CanFly, kinematics))
+                foreach (var msg in LineAcquisition(pi, ei, line, info.X!, info.Y!, dwell[ei], request.Mode == AcquisitionMode.Line && info.CanFly, kinematics, request.Details))
                 {
                     yield return msg;
                 }
@@ -564,7 +650,7 @@ public static class ScanPlanner
             foreach (var pol in pols)
             {
                 entries.Add(new EntryDescriptor(EntryName(entries.Count), [e.Length, region.Y.Points, region.X.Points],
-                    [EnergyAxis(e), StageAxis(info.Y!, region.Y.Setpoints()), StageAxis(info.X!, region.X.Setpoints())], e, dwell, info.StxmScanType)
+                    [EnergyAxis(e), StageAxis(info.Y!, region.Y.Setpoints()), StageAxis(info.X!, region.X.Setpoints())], e, CountTimes(dwell, request, info), info.StxmScanType)
                 { Polarization = pol, RotationAngle = angle });
             }
         }
@@ -593,7 +679,7 @@ public static class ScanPlanner
                     }
 
                     var fly = request.Mode == AcquisitionMode.Line && info.CanFly;
-                    foreach (var msg in Raster(a * pols.Length + pi, ei, region, info.X!, info.Y!, dwell[ei], fly, kinematics, done))
+                    foreach (var msg in Raster(a * pols.Length + pi, ei, region, info.X!, info.Y!, dwell[ei], fly, kinematics, done, details: request.Details))
                     {
                         yield return msg;
                     }
@@ -636,7 +722,7 @@ public static class ScanPlanner
         {
             yield return new MoveMsg(Roles.Energy, request.EnergyEv);
             foreach (var msg in Raster(0, 0, region, info.X!, info.Y!, pattern.ExposureMs, fly: false, new PlanKinematics(new Dictionary<string, AxisKinematics>()), 0,
-                (row, col) => values[row][col] * pattern.ExposureMs))
+                (row, col) => values[row][col] * pattern.ExposureMs, details: request.Details with { YAxisFast = false }))
             {
                 yield return msg;
             }
@@ -651,7 +737,11 @@ public static class ScanPlanner
 /// <param name="RunOut">End position of the fly move.</param>
 /// <param name="Velocity">Velocity while counting.</param>
 /// <param name="AccelerationTime">Time to reach it.</param>
-public readonly record struct FlyLine(double RunUp, double RunOut, double Velocity, TimeSpan AccelerationTime);
+public readonly record struct FlyLine(double RunUp, double RunOut, double Velocity, TimeSpan AccelerationTime)
+{
+    /// <summary>The run-up the stage needs to reach the velocity, µm.</summary>
+    public double Needed { get; init; }
+}
 
 /// <summary>
 /// Follows where the axes stand message by message and prices each message in time: the plan's estimate before the
@@ -713,8 +803,13 @@ public sealed class EstimateTracker
             case FlyLineMsg fly:
                 _positions[fly.Positioner] = fly.RunOut;
 
-                // Accelerate, count every bin, decelerate: the run-out mirrors the run-up.
-                return (2 * fly.AccelerationTime) + (fly.Bins * fly.Dwell) + _kinematics.For(fly.Positioner).Settle;
+                // Accelerate, count every bin, decelerate: the run-out mirrors the run-up. Repeated lines return to the run-up.
+                var axis = _kinematics.For(fly.Positioner);
+                var flight = (2 * fly.AccelerationTime) + (fly.Bins * fly.Dwell) + axis.Settle;
+                var reps = Math.Max(1, fly.Repetitions);
+                return (reps * flight) + ((reps - 1) * axis.MoveTime(fly.RunOut - fly.RunUp));
+            case DelayMsg delay:
+                return delay.Duration;
             default:
                 return TimeSpan.Zero;
         }

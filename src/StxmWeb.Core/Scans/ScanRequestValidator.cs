@@ -47,6 +47,12 @@ public sealed record InstrumentLimits(IReadOnlyDictionary<string, Limits> Positi
     /// <summary>Shortest dwell of a ptychography point (pyStxm's min_ptycho_dwell_ms).</summary>
     public double MinPtychographyDwellMs { get; init; } = 300;
 
+    /// <summary>What the backend runs: scan types, polarizations, regions.</summary>
+    public Devices.BackendCapabilities Capabilities { get; init; } = Devices.BackendCapabilities.All;
+
+    /// <summary>Whether the beam can be defocused on purpose (a focus calibration to move the zone plate by).</summary>
+    public bool CanDefocus { get; init; } = true;
+
     /// <summary>The limits of <paramref name="positioner"/>, or null when the instrument has no such positioner.</summary>
     public Limits? For(string positioner) => Positioners.TryGetValue(positioner, out var l) ? l : null;
 }
@@ -77,6 +83,13 @@ public static class ScanRequestValidator
 
         var v = new Checker(problems, limits);
         var info = ScanTypes.Of(request.ScanType);
+        if (!limits.Capabilities.Runs(request.ScanType))
+        {
+            var runs = ScanTypes.All.Where(t => limits.Capabilities.Runs(t.Type)).Select(t => t.Label);
+            problems.Add(new("scanType", $"{limits.Capabilities.Backend} does not run {info.Label} scans; it runs: {string.Join(", ", runs)}."));
+            return problems;
+        }
+
         if (!Enum.IsDefined(request.Mode))
         {
             problems.Add(new("mode", "Mode must be PointByPoint or Line."));
@@ -165,6 +178,8 @@ public static class ScanRequestValidator
                 break;
         }
 
+        v.Details(request, info);
+
         // Line-mode kinematics only make sense once every number is valid.
         if (problems.Count == 0)
         {
@@ -212,6 +227,10 @@ public static class ScanRequestValidator
             if ((single || !info.MultiRegion) && request.Regions.Count > 1)
             {
                 problems.Add(new("regions", $"{info.Label} takes one spatial region; got {request.Regions.Count}."));
+            }
+            else if (request.Regions.Count > limits.Capabilities.MaxRegions)
+            {
+                problems.Add(new("regions", Invariant($"{limits.Capabilities.Backend} takes at most {limits.Capabilities.MaxRegions} spatial region(s) per scan; got {request.Regions.Count}.")));
             }
             else if (request.Regions.Count > limits.MaxListItems)
             {
@@ -304,7 +323,15 @@ public static class ScanRequestValidator
             var before = problems.Count;
             foreach (var (_, dwell) in request.EnergySetpoints().Distinct())
             {
-                FlyRoom(ScanPlanner.FlyGeometry(x, dwell, kinematics.For(positioner)), kinematics.For(positioner), positioner, rangeField, Energies(request) ? "energies" : "dwellMs");
+                var geometry = ScanPlanner.FlyGeometry(x, dwell, kinematics.For(positioner), request.Details.AccelerationDistanceUm);
+                if (geometry is { } g && request.Details.AccelerationDistanceUm is { } runUp && runUp < g.Needed)
+                {
+                    problems.Add(new("details.accelerationDistanceUm", Invariant(
+                        $"{positioner} needs {g.Needed:G4} µm to reach {g.Velocity:G4} µm/s at this step and dwell; the run-up is {runUp:G4} µm.")));
+                    return;
+                }
+
+                FlyRoom(geometry, kinematics.For(positioner), positioner, rangeField, Energies(request) ? "energies" : "dwellMs");
                 if (problems.Count > before)
                 {
                     return;
@@ -514,6 +541,10 @@ public static class ScanRequestValidator
             {
                 problems.Add(new("polarizations", Invariant($"At most {limits.MaxListItems} polarization rows; got {request.Polarizations.Count}.")));
             }
+            else if (request.Polarizations.Count > limits.Capabilities.MaxPolarizations)
+            {
+                problems.Add(new("polarizations", Invariant($"{limits.Capabilities.Backend} takes at most {limits.Capabilities.MaxPolarizations} polarization(s) per scan; got {request.Polarizations.Count}.")));
+            }
 
             for (var i = 0; i < request.Polarizations.Count; i++)
             {
@@ -524,10 +555,112 @@ public static class ScanRequestValidator
                     continue;
                 }
 
+                if (limits.Capabilities.Polarizations is { } modes && !modes.Contains(p.Mode))
+                {
+                    problems.Add(new($"polarizations[{i}].mode", $"{limits.Capabilities.Backend} does not set {p.Mode}; it sets {string.Join(", ", modes.Order())}."));
+                }
+
+                if (!limits.Capabilities.PolarizationOffset && p.Offset != 0)
+                {
+                    problems.Add(new($"polarizations[{i}].offset", $"{limits.Capabilities.Backend} sets the polarization by its Stokes vector and takes no EPU offset; move the EPU offset positioner instead."));
+                }
+
                 Travel(Roles.EpuOffset, p.Offset, p.Offset, $"polarizations[{i}].offset", optional: true);
                 if (p.Mode == Polarization.LinInc)
                 {
                     Travel(Roles.EpuAngle, p.Angle, p.Angle, $"polarizations[{i}].angle", optional: true);
+                }
+            }
+        }
+
+        /// <summary>The Scan Request Details: each number in its range, and only where the scan can use it.</summary>
+        public void Details(ScanRequest request, ScanTypeInfo info)
+        {
+            var d = request.Details;
+            var fly = request.Mode == AcquisitionMode.Line && info.CanFly;
+            if (d.YAxisFast)
+            {
+                if (info.Family is not (ScanFamily.Image or ScanFamily.TwoVariable))
+                {
+                    problems.Add(new("details.yAxisFast", $"Y fast applies to image rasters, not to {info.Label}."));
+                }
+                else if (fly)
+                {
+                    problems.Add(new("details.yAxisFast", "Lines fly along X; a Y-fast raster runs point by point. Choose point by point or turn Y fast off."));
+                }
+                else if (request.Tiling)
+                {
+                    problems.Add(new("details.yAxisFast", "Tiles are rastered along X; turn tiling or Y fast off."));
+                }
+                else if (info.Family == ScanFamily.Ptychography)
+                {
+                    problems.Add(new("details.yAxisFast", "Ptychography rasters along X."));
+                }
+            }
+
+            if (d.AccelerationDistanceUm is { } run)
+            {
+                if (!double.IsFinite(run) || run <= 0 || run > 1000)
+                {
+                    problems.Add(new("details.accelerationDistanceUm", Invariant($"The run-up is more than 0 and at most 1000 µm; got {run:G6}.")));
+                }
+                else if (!fly)
+                {
+                    problems.Add(new("details.accelerationDistanceUm", "A run-up applies to constant-velocity lines; this scan runs point by point."));
+                }
+            }
+
+            foreach (var (value, field) in new[] { (d.TileDelayMs, "tileDelayMs"), (d.LineDelayMs, "lineDelayMs"), (d.PointDelayMs, "pointDelayMs") })
+            {
+                if (!double.IsFinite(value) || value < 0 || value > 60_000)
+                {
+                    problems.Add(new($"details.{field}", Invariant($"A delay is 0 to 60000 ms; got {value:G6}.")));
+                }
+            }
+
+            if (d.TileDelayMs > 0 && !request.Tiling)
+            {
+                problems.Add(new("details.tileDelayMs", "A tile delay applies to tiled images; turn tiling on or set it to 0."));
+            }
+
+            if (d.PointDelayMs > 0 && fly)
+            {
+                problems.Add(new("details.pointDelayMs", "A point delay applies point by point; lines fly without stopping."));
+            }
+
+            if (d.LineRepetition is < 1 or > 100)
+            {
+                problems.Add(new("details.lineRepetition", Invariant($"Each line is acquired 1 to 100 times; got {d.LineRepetition}.")));
+            }
+            else if (d.LineRepetition > 1 && !fly)
+            {
+                problems.Add(new("details.lineRepetition", info.CanFly
+                    ? "Line repetition repeats constant-velocity lines (their counts summed); point by point, lengthen the dwell instead."
+                    : $"{info.Label} has no constant-velocity lines to repeat."));
+            }
+
+            if (!double.IsFinite(d.DefocusDiameterUm) || d.DefocusDiameterUm is < 0 or > 50)
+            {
+                problems.Add(new("details.defocusDiameterUm", Invariant($"The defocused spot is 0 (focused) to 50 µm; got {d.DefocusDiameterUm:G6}.")));
+            }
+            else if (d.DefocusDiameterUm > 0 && !limits.CanDefocus)
+            {
+                problems.Add(new("details.defocusDiameterUm", "This instrument has no focus calibration to defocus the beam by."));
+            }
+            else if (d.DefocusDiameterUm > 0 && info.Family == ScanFamily.Focus)
+            {
+                problems.Add(new("details.defocusDiameterUm", "A focus scan looks for the focus; it does not defocus."));
+            }
+
+            if (d.PositionPrecisionPercent is { } precision)
+            {
+                if (!double.IsFinite(precision) || precision <= 0 || precision > 100)
+                {
+                    problems.Add(new("details.positionPrecisionPercent", Invariant($"The precision is more than 0 and at most 100 % of a pixel; got {precision:G6}.")));
+                }
+                else if (!limits.Capabilities.AdaptsPositionPrecision)
+                {
+                    problems.Add(new("details.positionPrecisionPercent", $"{limits.Capabilities.Backend} moves the stages to their setpoints; adapting the position precision is the Pixelator controller's."));
                 }
             }
         }

@@ -63,7 +63,7 @@ public sealed record RunRecord(Guid Id, int ScanId, ScanRequest Request, string 
 public sealed partial class ControlService : IAsyncDisposable
 {
     private readonly IInstrument _instrument;
-    private readonly ScanEngine _engine;
+    private readonly IScanRunner _engine;
     private readonly DocumentBroadcaster _documents;
     private readonly InstrumentOptions _options;
     private readonly TimeProvider _time;
@@ -79,7 +79,7 @@ public sealed partial class ControlService : IAsyncDisposable
     private EngineState _lastState;
 
     /// <summary>Creates the service.</summary>
-    public ControlService(IInstrument instrument, ScanEngine engine, DocumentBroadcaster documents, IOptions<InstrumentOptions> options, TimeProvider time, ILoggerFactory loggers, NxstxmWriter? writer = null, ScanDefinitionStore? definitions = null)
+    public ControlService(IInstrument instrument, IScanRunner engine, DocumentBroadcaster documents, IOptions<InstrumentOptions> options, TimeProvider time, ILoggerFactory loggers, NxstxmWriter? writer = null, ScanDefinitionStore? definitions = null)
     {
         _definitions = definitions;
         ArgumentNullException.ThrowIfNull(options);
@@ -103,6 +103,8 @@ public sealed partial class ControlService : IAsyncDisposable
         {
             Kinematics = Kinematics,
             HasAreaDetector = instrument.AreaDetector is not null,
+            Capabilities = instrument.Capabilities,
+            CanDefocus = instrument.Focus is not null || instrument.Capabilities.HandlesDefocus,
 
             // A tile spans 80 % of the fine stage's travel: the rest is room to accelerate.
             TileUm = 0.8 * (instrument.SampleX.Limits.High - instrument.SampleX.Limits.Low),
@@ -427,7 +429,7 @@ public sealed partial class ControlService : IAsyncDisposable
         var start = new RunStart(record.Id, record.ScanId, request, record.StartTime, record.User, record.FilePath);
         var descriptor = new Descriptor(record.Id, _instrument.Counter.Name, _instrument.Counter.Units, request.ScanType,
             [.. planned.Entries.Select(e => WithFrames(WithBaseline(e, positions), request))], estimate);
-        var stop = await _engine.RunAsync(start, descriptor, planned.Plan, Kinematics, _documents).ConfigureAwait(false);
+        var stop = await RunDefocusedAsync(request, plan => _engine.RunAsync(start, descriptor, plan, Kinematics, _documents), planned.Plan).ConfigureAwait(false);
         await _documents.DrainAsync().ConfigureAwait(false);
 
         // A file that could not be written fails the run even when every point was acquired: the user must know.
@@ -448,6 +450,53 @@ public sealed partial class ControlService : IAsyncDisposable
         };
         LogEnded(_audit, record.Id, stop.Status, stop.Reason);
         Changed?.Invoke();
+    }
+
+    /// <summary>
+    /// Pixelator's Defocus on StxmWeb's own engine: the focus calibration moves the zone plate off focus so the spot has
+    /// the asked diameter for the run, and back after it. A controller that defocuses itself gets the request as it is.
+    /// </summary>
+    private async Task<RunStop> RunDefocusedAsync(ScanRequest request, Func<IEnumerable<Msg>, Task<RunStop>> run, IEnumerable<Msg> plan)
+    {
+        if (request.Details.DefocusDiameterUm <= 0 || _instrument.Capabilities.HandlesDefocus || _instrument.Focus is not { } focus)
+        {
+            return await run(plan).ConfigureAwait(false);
+        }
+
+        var settings = focus.Settings;
+        try
+        {
+            await focus.ApplyAsync(settings with { DefocusSpotUm = request.Details.DefocusDiameterUm }).ConfigureAwait(false);
+        }
+        catch (DeviceException ex)
+        {
+            // The run still opens and closes (as failed, with the reason), so history and file say what happened.
+            return await run(Refused(ex)).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await run(plan).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                await focus.ApplyAsync(settings).ConfigureAwait(false);
+            }
+            catch (DeviceException ex)
+            {
+                LogMoveFailed(_audit, "ZonePlateZ (focus after defocus)", ex.Message);
+            }
+        }
+
+        static IEnumerable<Msg> Refused(DeviceException reason)
+        {
+            throw new DeviceException($"The beam could not be defocused: {reason.Message}", reason);
+#pragma warning disable CS0162 // An iterator that fails on its first step.
+            yield break;
+#pragma warning restore CS0162
+        }
     }
 
     private async Task MoveAsync(IPositioner positioner, double target)
