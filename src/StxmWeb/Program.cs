@@ -47,6 +47,12 @@ catch (Exception ex) when (ex is StxmWeb.ChannelAccess.Client.CaTimeoutException
     await Console.Error.WriteLineAsync($"StxmWeb cannot start, the EPICS backend cannot reach its IOC: {ex.Message}");
     return 3;
 }
+catch (Exception ex) when (ex is StxmWeb.Pixelator.Client.PixelatorTimeoutException or StxmWeb.Pixelator.Protocol.PixelatorCommandException
+    or StxmWeb.Pixelator.Protocol.PixelatorProtocolException)
+{
+    await Console.Error.WriteLineAsync($"StxmWeb cannot start, the Pixelator backend cannot use its controller: {ex.Message}");
+    return 3;
+}
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -6,6 +6,7 @@ using StxmWeb.Epics;
 using StxmWeb.Live;
 using StxmWeb.Nexus;
 using StxmWeb.Options;
+using StxmWeb.Pixelator.Backend;
 using StxmWeb.Services;
 using StxmWeb.Simulation;
 
@@ -41,6 +42,15 @@ public static class StxmServiceExtensions
             configuration.AddInMemoryCollection([new($"{InstrumentOptions.Section}:DataDir", dataDir)]);
         }
 
+        // pyStxm's environment for the Pixelator backend (reqd_env_vars.sh), where it is set.
+        var pyStxm = new (string Variable, string Key)[]
+        {
+            ("DCS_HOST", "Host"), ("DCS_SUB_PORT", "SubPort"), ("DCS_REQ_PORT", "ReqPort"), ("DATA_SERVER_HOST", "DataHost"), ("DATA_SUB_PORT", "DataPort"),
+        };
+        configuration.AddInMemoryCollection(pyStxm
+            .Where(v => Environment.GetEnvironmentVariable(v.Variable) is { Length: > 0 })
+            .Select(v => new KeyValuePair<string, string?>($"{InstrumentOptions.Section}:Pixelator:{v.Key}", Environment.GetEnvironmentVariable(v.Variable))));
+
         configuration.AddCommandLine(args);
     }
 
@@ -64,6 +74,12 @@ public static class StxmServiceExtensions
                 return EpicsInstrument.ConnectAsync(options.Epics, TimeProvider.System).GetAwaiter().GetResult();
             }
 
+            if (options.IsPixelator)
+            {
+                // Likewise: no controller, no start (the message names the endpoint).
+                return PixelatorInstrument.ConnectAsync(options.Pixelator, sp.GetRequiredService<ILoggerFactory>()).GetAwaiter().GetResult();
+            }
+
             var simulation = new SimulationOptions
             {
                 ZonePlate = options.ZonePlate.ToZonePlate(),
@@ -73,6 +89,11 @@ public static class StxmServiceExtensions
             return new SimMicroscope(simulation, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<ScanEngine>();
+
+        // A Pixelator controller runs its scans itself; every other backend's scans run on StxmWeb's engine.
+        services.AddSingleton<IScanRunner>(sp => sp.GetRequiredService<IInstrument>() is PixelatorInstrument pixelator
+            ? new PixelatorScanRunner(pixelator, TimeProvider.System, sp.GetRequiredService<ILogger<PixelatorScanRunner>>())
+            : sp.GetRequiredService<ScanEngine>());
         services.AddSingleton<NxstxmWriter>();
         services.AddSingleton<LiveBroadcaster>();
         services.AddSingleton<DocumentBroadcaster>(sp => new DocumentBroadcaster(

@@ -45,8 +45,14 @@ public sealed class InstrumentOptions
     /// <summary>The EPICS backend: where the IOCs are and which PVs to use.</summary>
     public StxmWeb.Epics.EpicsOptions Epics { get; set; } = new();
 
+    /// <summary>The Pixelator backend: where the PixelatorController is and how StxmWeb's names map to its own.</summary>
+    public StxmWeb.Pixelator.Backend.PixelatorOptions Pixelator { get; set; } = new();
+
     /// <summary>Whether the backend is the EPICS one.</summary>
     public bool IsEpics => string.Equals(Backend, "Epics", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether the backend is the Pixelator one.</summary>
+    public bool IsPixelator => string.Equals(Backend, "Pixelator", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Positioners of the simulated microscope, in panel order.</summary>
     public List<SimPositionerOptions> Positioners { get; set; } = [];
@@ -108,7 +114,7 @@ public sealed class OsaOptions
 /// </summary>
 public sealed class InstrumentOptionsValidator : IValidateOptions<InstrumentOptions>
 {
-    private static readonly string[] Backends = ["Simulated", "Epics"];
+    private static readonly string[] Backends = ["Simulated", "Epics", "Pixelator"];
     private static readonly string[] RequiredPositioners = ["SampleFineX", "SampleFineY", "Energy", "ZonePlateZ"];
 
     /// <inheritdoc />
@@ -207,6 +213,48 @@ public sealed class InstrumentOptionsValidator : IValidateOptions<InstrumentOpti
         if (duplicate is not null)
         {
             Fail("Positioners", $"the name {duplicate.Key} is used twice.");
+        }
+
+        if (options.IsPixelator)
+        {
+            if (options.TimeScale != 1)
+            {
+                Fail("TimeScale", "must be 1 with the Pixelator backend (the controller keeps its own time).");
+            }
+
+            var pixelator = options.Pixelator;
+            if (string.IsNullOrWhiteSpace(pixelator.Host))
+            {
+                Fail("Pixelator:Host", "must name the controller's host (pyStxm's DCS_HOST).");
+            }
+
+            foreach (var (port, key) in new[] { (pixelator.SubPort, "SubPort"), (pixelator.ReqPort, "ReqPort"), (pixelator.DataPort, "DataPort") })
+            {
+                if (port is < 1 or > 65535)
+                {
+                    Fail($"Pixelator:{key}", $"must be a TCP port, 1 to 65535; got {port}.");
+                }
+            }
+
+            if (!(pixelator.TimeoutSeconds > 0) || !(pixelator.LivenessSeconds > 0))
+            {
+                Fail("Pixelator:TimeoutSeconds", $"TimeoutSeconds and LivenessSeconds must be positive; got {Format(pixelator.TimeoutSeconds)} and {Format(pixelator.LivenessSeconds)}.");
+            }
+
+            if (pixelator.Attempts < 1)
+            {
+                Fail("Pixelator:Attempts", $"must be at least 1; got {pixelator.Attempts}.");
+            }
+
+            for (var i = 0; i < pixelator.Positioners.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(pixelator.Positioners[i].Name) || string.IsNullOrWhiteSpace(pixelator.Positioners[i].Pixelator))
+                {
+                    Fail($"Pixelator:Positioners:{i}", "needs Name (StxmWeb's) and Pixelator (the controller's).");
+                }
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
 
         if (options.IsEpics)
