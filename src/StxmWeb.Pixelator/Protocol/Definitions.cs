@@ -11,7 +11,13 @@ namespace StxmWeb.Pixelator.Protocol;
 public sealed record PositionerDefinition
 {
     /// <summary>Controller name, e.g. <c>SampleX</c>, <c>Zoneplate</c>, <c>OSAX</c>.</summary>
-    [JsonPropertyName("name")] public string Name { get; init; } = "";
+    [JsonPropertyName("name")] public string Name
+    {
+        get => _name ?? "";
+        init => _name = value;
+    }
+
+    private readonly string? _name;
 
     /// <summary>Axis name.</summary>
     [JsonPropertyName("axisName")] public string? AxisName { get; init; }
@@ -139,13 +145,25 @@ public sealed record ZonePlateEntry
 public sealed record ZonePlateDefinition
 {
     /// <summary>The OSAs (trailing empty entries occur).</summary>
-    [JsonPropertyName("OSAs")] public List<OsaDefinition> Osas { get; init; } = [];
+    [JsonPropertyName("OSAs")] public List<OsaDefinition> Osas
+    {
+        get => _osas ?? [];
+        init => _osas = value;
+    }
+
+    private readonly List<OsaDefinition>? _osas;
 
     /// <summary>OSA–sample distance, µm.</summary>
     [JsonPropertyName("dOsa")] public double? DOsa { get; init; }
 
     /// <summary>The zone plates (trailing empty entries occur).</summary>
-    [JsonPropertyName("zonePlates")] public List<ZonePlateEntry> ZonePlates { get; init; } = [];
+    [JsonPropertyName("zonePlates")] public List<ZonePlateEntry> ZonePlates
+    {
+        get => _zonePlates ?? [];
+        init => _zonePlates = value;
+    }
+
+    private readonly List<ZonePlateEntry>? _zonePlates;
 
     /// <summary>Fields not modelled here.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
@@ -168,13 +186,31 @@ public sealed record FileBookmark(
 public sealed record RemoteFileSystemInfo
 {
     /// <summary>Bookmarks.</summary>
-    [JsonPropertyName("bookmarks")] public List<FileBookmark> Bookmarks { get; init; } = [];
+    [JsonPropertyName("bookmarks")] public List<FileBookmark> Bookmarks
+    {
+        get => _bookmarks ?? [];
+        init => _bookmarks = value;
+    }
+
+    private readonly List<FileBookmark>? _bookmarks;
 
     /// <summary>Base data directory.</summary>
-    [JsonPropertyName("directory")] public string Directory { get; init; } = "";
+    [JsonPropertyName("directory")] public string Directory
+    {
+        get => _directory ?? "";
+        init => _directory = value;
+    }
+
+    private readonly string? _directory;
 
     /// <summary>Data file extension, ".hdf5".</summary>
-    [JsonPropertyName("fileExtension")] public string FileExtension { get; init; } = ".hdf5";
+    [JsonPropertyName("fileExtension")] public string FileExtension
+    {
+        get => _fileExtension ?? ".hdf5";
+        init => _fileExtension = value;
+    }
+
+    private readonly string? _fileExtension;
 
     /// <summary>1 to list hidden files.</summary>
     [JsonPropertyName("showHidden")] public int ShowHidden { get; init; }

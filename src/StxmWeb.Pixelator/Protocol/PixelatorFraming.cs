@@ -91,13 +91,72 @@ public static class PixelatorFraming
 
         try
         {
-            return JsonSerializer.Deserialize<T>(frames[index], Json)
+            return JsonSerializer.Deserialize<T>(WithoutBareNonFinite(frames[index]), Json)
                 ?? throw new PixelatorProtocolException($"'{message}' frame {index} is JSON null; a value is required.");
         }
         catch (JsonException ex)
         {
             throw new PixelatorProtocolException($"'{message}' frame {index} is not valid JSON for {typeof(T).Name}: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// The controller writes non-finite numbers as bare <c>NaN</c>, <c>Infinity</c>, <c>-Infinity</c>, which JSON does not
+    /// have (pyStxm replaces "NaN" by "null" before parsing). Outside strings they become <c>null</c>; text without them is
+    /// returned as it is.
+    /// </summary>
+    public static string WithoutBareNonFinite(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (!json.Contains("NaN", StringComparison.Ordinal) && !json.Contains("Infinity", StringComparison.Ordinal))
+        {
+            return json;
+        }
+
+        var result = new StringBuilder(json.Length);
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (inString)
+            {
+                result.Append(c);
+                if (c == '\\' && i + 1 < json.Length)
+                {
+                    result.Append(json[++i]);
+                }
+                else if (c == '"')
+                {
+                    inString = false;
+                }
+
+                continue;
+            }
+
+            if (c == '"')
+            {
+                inString = true;
+                result.Append(c);
+            }
+            else if (Token(json, i, "NaN") || Token(json, i, "Infinity"))
+            {
+                result.Append("null");
+                i += json[i] == 'N' ? 2 : 7;
+            }
+            else if (c == '-' && Token(json, i + 1, "Infinity"))
+            {
+                result.Append("null");
+                i += 8;
+            }
+            else
+            {
+                result.Append(c);
+            }
+        }
+
+        return result.ToString();
+
+        static bool Token(string text, int at, string token) => string.CompareOrdinal(text, at, token, 0, token.Length) == 0;
     }
 
     /// <summary>Whether frame <paramref name="index"/> is present.</summary>

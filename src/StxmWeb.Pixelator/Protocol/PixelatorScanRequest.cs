@@ -27,7 +27,13 @@ public sealed record PixelatorTrajectory
     [JsonPropertyName("center")] public double? Center { get; init; }
 
     /// <summary>The controller's name of the positioner.</summary>
-    [JsonPropertyName("positionerName")] public string PositionerName { get; init; } = "";
+    [JsonPropertyName("positionerName")] public string PositionerName
+    {
+        get => _positionerName ?? "";
+        init => _positionerName = value;
+    }
+
+    private readonly string? _positionerName;
 
     /// <summary>First setpoint, from start or from centre and range.</summary>
     [JsonIgnore] public double First => Start ?? (Center ?? 0) - (Range ?? 0) / 2;
@@ -52,7 +58,13 @@ public sealed record PixelatorAxis
     [JsonPropertyName("step")] public double? Step { get; init; }
 
     /// <summary>The trajectories.</summary>
-    [JsonPropertyName("trajectories")] public List<PixelatorTrajectory> Trajectories { get; init; } = [];
+    [JsonPropertyName("trajectories")] public List<PixelatorTrajectory> Trajectories
+    {
+        get => _trajectories ?? [];
+        init => _trajectories = value;
+    }
+
+    private readonly List<PixelatorTrajectory>? _trajectories;
 
     /// <summary>Whether this is a line axis (a length and an angle).</summary>
     [JsonIgnore] public bool IsLine => Length is not null;
@@ -107,10 +119,22 @@ public sealed record PolarizationSpec
 public sealed record PixelatorScanRequest
 {
     /// <summary>"Detector", "OSA", "OSA Focus", "Focus", "Sample", "Motor" or "Motor2D".</summary>
-    [JsonPropertyName("scanType")] public string ScanType { get; init; } = "";
+    [JsonPropertyName("scanType")] public string ScanType
+    {
+        get => _scanType ?? "";
+        init => _scanType = value;
+    }
+
+    private readonly string? _scanType;
 
     /// <summary>"Image", "Point" or "Line".</summary>
-    [JsonPropertyName("spatialType")] public string SpatialType { get; init; } = "Image";
+    [JsonPropertyName("spatialType")] public string SpatialType
+    {
+        get => _spatialType ?? "Image";
+        init => _spatialType = value;
+    }
+
+    private readonly string? _spatialType;
 
     /// <summary>1: rows go back and forth.</summary>
     [JsonPropertyName("meander")] public int Meander { get; init; }
@@ -122,7 +146,13 @@ public sealed record PixelatorScanRequest
     [JsonPropertyName("osaInFocus")] public int? OsaInFocus { get; init; }
 
     /// <summary>"Point by Point" or "Constant Velocity".</summary>
-    [JsonPropertyName("lineMode")] public string LineMode { get; init; } = PointByPoint;
+    [JsonPropertyName("lineMode")] public string LineMode
+    {
+        get => _lineMode ?? PointByPoint;
+        init => _lineMode = value;
+    }
+
+    private readonly string? _lineMode;
 
     /// <summary>1: an image larger than the fine stage is cut into tiles.</summary>
     [JsonPropertyName("tiling")] public int? Tiling { get; init; }
@@ -143,10 +173,22 @@ public sealed record PixelatorScanRequest
     [JsonPropertyName("lineRepetition")] public int? LineRepetition { get; init; }
 
     /// <summary>Energy regions (or only the dwell).</summary>
-    [JsonPropertyName("outerRegions")] public List<PixelatorRegion> OuterRegions { get; init; } = [];
+    [JsonPropertyName("outerRegions")] public List<PixelatorRegion> OuterRegions
+    {
+        get => _outerRegions ?? [];
+        init => _outerRegions = value;
+    }
+
+    private readonly List<PixelatorRegion>? _outerRegions;
 
     /// <summary>Spatial regions.</summary>
-    [JsonPropertyName("innerRegions")] public List<PixelatorRegion> InnerRegions { get; init; } = [];
+    [JsonPropertyName("innerRegions")] public List<PixelatorRegion> InnerRegions
+    {
+        get => _innerRegions ?? [];
+        init => _innerRegions = value;
+    }
+
+    private readonly List<PixelatorRegion>? _innerRegions;
 
     /// <summary>Number of outer regions.</summary>
     [JsonPropertyName("nOuterRegions")] public int? NOuterRegions { get; init; }

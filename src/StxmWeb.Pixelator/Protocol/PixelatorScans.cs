@@ -151,6 +151,8 @@ public static class PixelatorScans
     {
         ArgumentNullException.ThrowIfNull(scan);
         ArgumentNullException.ThrowIfNull(names);
+        NoNullItems(scan.OuterRegions, "outerRegions");
+        NoNullItems(scan.InnerRegions, "innerRegions");
         var dwellMs = Dwell(scan) * 1000;
         var line = scan.LineMode switch
         {
@@ -339,6 +341,27 @@ public static class PixelatorScans
             new PixelatorTrajectory { Center = point.Y, Range = 0, PositionerName = names.ToController(info.Y!) },
         ],
     };
+
+    /// <summary>JSON may hold null where a region, an axis or a trajectory belongs; each is named.</summary>
+    private static void NoNullItems(List<PixelatorRegion> regions, string path)
+    {
+        for (var i = 0; i < regions.Count; i++)
+        {
+            var axes = regions[i]?.Axes ?? (regions[i] is null ? throw new PixelatorProtocolException($"{path}[{i}]: a region is required, not null.") : []);
+            for (var a = 0; a < axes.Count; a++)
+            {
+                if (axes[a] is not { } axis)
+                {
+                    throw new PixelatorProtocolException($"{path}[{i}].axes[{a}]: an axis is required, not null.");
+                }
+
+                if (axis.Trajectories.Any(t => t is null))
+                {
+                    throw new PixelatorProtocolException($"{path}[{i}].axes[{a}].trajectories: a trajectory is required, not null.");
+                }
+            }
+        }
+    }
 
     private static double Dwell(PixelatorScanRequest scan)
     {

@@ -119,7 +119,13 @@ public sealed record ScanStatus
     [JsonPropertyName("scanType")] public string? ScanType { get; init; }
 
     /// <summary>"running", "paused" or "idle".</summary>
-    [JsonPropertyName("status")] public string Status { get; init; } = "idle";
+    [JsonPropertyName("status")] public string Status
+    {
+        get => _status ?? "idle";
+        init => _status = value;
+    }
+
+    private readonly string? _status;
 
     /// <summary>The totals.</summary>
     [JsonPropertyName("total")] public ScanCounters Total { get; init; } = new();
@@ -246,16 +252,7 @@ public sealed record ScanLineDataMessage(int Outer, int Image, int Tile, int Cha
         var indices = Integers(frames[1], 4, "outer img tile chan");
         var start = Integers(frames[2], 2, "row col");
         var shape = Integers(frames[3], 2, "h w");
-        double[] values;
-        try
-        {
-            values = JsonSerializer.Deserialize<double[]>(frames[4], PixelatorFraming.Json)
-                ?? throw new PixelatorProtocolException($"'{MessageName}' values are JSON null.");
-        }
-        catch (JsonException ex)
-        {
-            throw new PixelatorProtocolException($"'{MessageName}' values (frame 4) are not a JSON array of numbers: {ex.Message}", ex);
-        }
+        var values = ParseValues(frames[4]);
 
         if (indices.Any(i => i < 0) || start.Any(i => i < 0) || shape.Any(i => i < 0))
         {
@@ -268,6 +265,46 @@ public sealed record ScanLineDataMessage(int Outer, int Image, int Tile, int Cha
         }
 
         return new ScanLineDataMessage(indices[0], indices[1], indices[2], indices[3], start[0], start[1], shape[0], shape[1], values);
+    }
+
+    /// <summary>
+    /// The values frame, "[v,v,...]": read by hand rather than by a JSON reader, since it is the one frame that comes a
+    /// thousand times a second, and the controller writes NaN (and pyStxm's own tools null) for missing values.
+    /// </summary>
+    private static double[] ParseValues(string frame)
+    {
+        var text = frame.AsSpan().Trim();
+        if (text.Length < 2 || text[0] != '[' || text[^1] != ']')
+        {
+            throw new PixelatorProtocolException($"'{MessageName}' values (frame 4) are not a JSON array of numbers: \"{PixelatorRequest.Shorten(frame)}\".");
+        }
+
+        text = text[1..^1];
+        if (text.Trim().IsEmpty)
+        {
+            return [];
+        }
+
+        var values = new List<double>(text.Count(',') + 1);
+        foreach (var range in text.Split(','))
+        {
+            var item = text[range].Trim();
+            if (item.SequenceEqual("null") || item.SequenceEqual("NaN"))
+            {
+                values.Add(double.NaN);
+            }
+            else if (item.Length > 0 && (char.IsAsciiDigit(item[0]) || item[0] is '-' or '+' or '.')
+                && double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+            {
+                values.Add(v);
+            }
+            else
+            {
+                throw new PixelatorProtocolException($"'{MessageName}' values (frame 4) are not a JSON array of numbers: '{PixelatorRequest.Shorten(item.ToString())}' at index {values.Count}.");
+            }
+        }
+
+        return [.. values];
     }
 
     private static int[] Integers(string frame, int count, string what)
@@ -295,7 +332,13 @@ public sealed record ScanLineDataMessage(int Outer, int Image, int Tile, int Cha
 public sealed record ScanFinished
 {
     /// <summary>The data file, a path on the controller's host (under its discard directory until kept).</summary>
-    [JsonPropertyName("filename")] public string Filename { get; init; } = "";
+    [JsonPropertyName("filename")] public string Filename
+    {
+        get => _filename ?? "";
+        init => _filename = value;
+    }
+
+    private readonly string? _filename;
 
     /// <summary>The controller's flag of how the scan ended (0 = complete, as the simulated controller writes it).</summary>
     [JsonPropertyName("flag"), JsonConverter(typeof(LooseString))] public string? Flag { get; init; }
@@ -477,10 +520,22 @@ public sealed record PositionerDefinitionMessage(IReadOnlyList<PositionerDefinit
 public sealed record ScanFileContent
 {
     /// <summary>Directory.</summary>
-    [JsonPropertyName("directory")] public string Directory { get; init; } = "";
+    [JsonPropertyName("directory")] public string Directory
+    {
+        get => _directory ?? "";
+        init => _directory = value;
+    }
+
+    private readonly string? _directory;
 
     /// <summary>File name.</summary>
-    [JsonPropertyName("filename")] public string Filename { get; init; } = "";
+    [JsonPropertyName("filename")] public string Filename
+    {
+        get => _filename ?? "";
+        init => _filename = value;
+    }
+
+    private readonly string? _filename;
 
     /// <summary>The controller's scan type of the file.</summary>
     [JsonPropertyName("scanType")] public string? ScanType { get; init; }

@@ -125,16 +125,40 @@ public sealed record InitializeReply(
 public sealed record DirectoryListing
 {
     /// <summary>Sub-directories.</summary>
-    [JsonPropertyName("directories")] public List<string> Directories { get; init; } = [];
+    [JsonPropertyName("directories")] public List<string> Directories
+    {
+        get => _directories ?? [];
+        init => _directories = value;
+    }
+
+    private readonly List<string>? _directories;
 
     /// <summary>The directory listed.</summary>
-    [JsonPropertyName("directory")] public string Directory { get; init; } = "";
+    [JsonPropertyName("directory")] public string Directory
+    {
+        get => _directory ?? "";
+        init => _directory = value;
+    }
+
+    private readonly string? _directory;
 
     /// <summary>Extension filter.</summary>
-    [JsonPropertyName("fileExtension")] public string FileExtension { get; init; } = ".hdf5";
+    [JsonPropertyName("fileExtension")] public string FileExtension
+    {
+        get => _fileExtension ?? ".hdf5";
+        init => _fileExtension = value;
+    }
+
+    private readonly string? _fileExtension;
 
     /// <summary>Files with that extension.</summary>
-    [JsonPropertyName("files")] public List<string> Files { get; init; } = [];
+    [JsonPropertyName("files")] public List<string> Files
+    {
+        get => _files ?? [];
+        init => _files = value;
+    }
+
+    private readonly List<string>? _files;
 
     /// <summary>Hidden files shown.</summary>
     [JsonPropertyName("showHidden")] public int ShowHidden { get; init; }

@@ -345,13 +345,25 @@ public sealed record MicroscopeCommandRequest(string Name) : PixelatorRequest
 public sealed record DirectoryQuery
 {
     /// <summary>Directory on the controller's file system.</summary>
-    [JsonPropertyName("directory")] public string Directory { get; init; } = "";
+    [JsonPropertyName("directory")] public string Directory
+    {
+        get => _directory ?? "";
+        init => _directory = value;
+    }
+
+    private readonly string? _directory;
 
     /// <summary>1 to list hidden files.</summary>
     [JsonPropertyName("showHidden")] public int? ShowHidden { get; init; }
 
     /// <summary>Extension, ".hdf5".</summary>
-    [JsonPropertyName("fileExtension")] public string FileExtension { get; init; } = ".hdf5";
+    [JsonPropertyName("fileExtension")] public string FileExtension
+    {
+        get => _fileExtension ?? ".hdf5";
+        init => _fileExtension = value;
+    }
+
+    private readonly string? _fileExtension;
 }
 
 /// <summary>Lists a directory: the reply carries its directories and files.</summary>
@@ -372,22 +384,52 @@ public sealed record LoadDirectoryRequest(DirectoryQuery Query) : PixelatorReque
 public sealed record LoadFileQuery
 {
     /// <summary>Directory.</summary>
-    [JsonPropertyName("directory")] public string Directory { get; init; } = "";
+    [JsonPropertyName("directory")] public string Directory
+    {
+        get => _directory ?? "";
+        init => _directory = value;
+    }
+
+    private readonly string? _directory;
 
     /// <summary>The (first) file, a path.</summary>
-    [JsonPropertyName("file")] public string File { get; init; } = "";
+    [JsonPropertyName("file")] public string File
+    {
+        get => _file ?? "";
+        init => _file = value;
+    }
+
+    private readonly string? _file;
 
     /// <summary>1 to list hidden files.</summary>
     [JsonPropertyName("showHidden")] public int ShowHidden { get; init; }
 
     /// <summary>Extension.</summary>
-    [JsonPropertyName("fileExtension")] public string FileExtension { get; init; } = ".hdf5";
+    [JsonPropertyName("fileExtension")] public string FileExtension
+    {
+        get => _fileExtension ?? ".hdf5";
+        init => _fileExtension = value;
+    }
+
+    private readonly string? _fileExtension;
 
     /// <summary>Directories shown beside the files ("..", "discard").</summary>
-    [JsonPropertyName("directories")] public List<string> Directories { get; init; } = ["..", "discard"];
+    [JsonPropertyName("directories")] public List<string> Directories
+    {
+        get => _directories ?? ["..", "discard"];
+        init => _directories = value;
+    }
+
+    private readonly List<string>? _directories;
 
     /// <summary>The files to load.</summary>
-    [JsonPropertyName("files")] public List<string> Files { get; init; } = [];
+    [JsonPropertyName("files")] public List<string> Files
+    {
+        get => _files ?? [];
+        init => _files = value;
+    }
+
+    private readonly List<string>? _files;
 
     /// <summary>Which viewer asks (the content comes back as scanFileContent).</summary>
     [JsonPropertyName("pluginNumber")] public int PluginNumber { get; init; }
@@ -429,10 +471,22 @@ public sealed record ListDirectoryRequest(DirectoryQuery Query) : PixelatorReque
 public sealed record ZonePlateFocus
 {
     /// <summary>"Sample" or "OSA".</summary>
-    [JsonPropertyName("target")] public string Target { get; init; } = "Sample";
+    [JsonPropertyName("target")] public string Target
+    {
+        get => _target ?? "Sample";
+        init => _target = value;
+    }
+
+    private readonly string? _target;
 
     /// <summary>"calibrate".</summary>
-    [JsonPropertyName("action")] public string Action { get; init; } = "calibrate";
+    [JsonPropertyName("action")] public string Action
+    {
+        get => _action ?? "calibrate";
+        init => _action = value;
+    }
+
+    private readonly string? _action;
 
     /// <summary>The zone-plate Z the user picked as the focus, µm.</summary>
     [JsonPropertyName("cursorPosition")] public double CursorPosition { get; init; }
