@@ -53,9 +53,23 @@ public sealed partial class PixelatorServer : IAsyncDisposable
         // Subscribers that fall behind get a deep queue before anything is dropped (ZeroMQ PUB drops at the watermark).
         _pub.Options.SendHighWatermark = 200_000;
         _data.Options.SendHighWatermark = 1000;
-        RequestPort = Bind(_rep, options.Address, options.RequestPort);
-        PublisherPort = Bind(_pub, options.Address, options.PublisherPort);
-        DataPublisherPort = Bind(_data, options.Address, options.DataPublisherPort);
+        try
+        {
+            RequestPort = Bind(_rep, options.Address, options.RequestPort);
+            PublisherPort = Bind(_pub, options.Address, options.PublisherPort);
+            DataPublisherPort = Bind(_data, options.Address, options.DataPublisherPort);
+        }
+        catch
+        {
+            // A port in use: nothing stays bound or open.
+            _rep.Dispose();
+            _pub.Dispose();
+            _data.Dispose();
+            _outbox.Dispose();
+            _poller.Dispose();
+            throw;
+        }
+
         _rep.ReceiveReady += (_, e) => Answer(e.Socket);
         _outbox.ReceiveReady += (_, _) => Flush();
         _poller.Add(_rep);
