@@ -33,6 +33,11 @@ public sealed partial class SimPixelatorController
     {
         Kinematics = Kinematics,
         TileUm = TileUm,
+
+        // The controller's own limits: its scan types, one polarization and region; it defocuses by itself, and its
+        // exact simulated stages meet any position precision asked for.
+        Capabilities = new BackendCapabilities("The simulated controller", PixelatorScans.Supported, MaxPolarizations: 1,
+            Polarizations: PixelatorScans.SupportedPolarizations, PolarizationOffset: false, MaxRegions: 1, HandlesDefocus: true, AdaptsPositionPrecision: true),
     };
 
     private Limits LimitsOf(IPositioner p) => _definitions.TryGetValue(_options.Names.ToController(p.Name), out var d)
