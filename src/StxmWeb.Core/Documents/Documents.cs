@@ -119,7 +119,11 @@ public enum ExitStatus
 /// <param name="Reason">Why it ended that way (empty for success).</param>
 /// <param name="Time">End time.</param>
 /// <param name="Frames">Number of frames emitted.</param>
-public sealed record RunStop(Guid RunId, ExitStatus Status, string Reason, DateTimeOffset Time, int Frames) : Document(RunId);
+public sealed record RunStop(Guid RunId, ExitStatus Status, string Reason, DateTimeOffset Time, int Frames) : Document(RunId)
+{
+    /// <summary>The file the backend's own controller wrote of the run (Pixelator), as the controller names it; null otherwise.</summary>
+    public string? ControllerFile { get; init; }
+}
 
 /// <summary>A consumer of the document stream. Called in order, one document at a time, from one task.</summary>
 public interface IDocumentConsumer

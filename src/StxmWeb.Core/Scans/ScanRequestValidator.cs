@@ -557,7 +557,7 @@ public static class ScanRequestValidator
 
                 if (limits.Capabilities.Polarizations is { } modes && !modes.Contains(p.Mode))
                 {
-                    problems.Add(new($"polarizations[{i}].mode", $"{limits.Capabilities.Backend} does not set {p.Mode}; it sets {string.Join(", ", modes.Order())}."));
+                    problems.Add(new($"polarizations[{i}].mode", $"{limits.Capabilities.Backend} does not set {Name(p.Mode)}; it sets {string.Join(", ", modes.Order().Select(Name))}."));
                 }
 
                 if (!limits.Capabilities.PolarizationOffset && p.Offset != 0)
@@ -664,6 +664,14 @@ public static class ScanRequestValidator
                 }
             }
         }
+
+        /// <summary>A polarization as requests spell it ("IncVert+", not the enum's IncVertPlus).</summary>
+        private static string Name(Polarization mode) => mode switch
+        {
+            Polarization.IncVertMinus => "IncVert-",
+            Polarization.IncVertPlus => "IncVert+",
+            _ => mode.ToString(),
+        };
 
         public void Energy(double energy, string name)
         {

@@ -57,9 +57,6 @@ public sealed partial class PixelatorScanRunner : IScanRunner
     /// <inheritdoc />
     public EngineProgress Progress => Volatile.Read(ref _progress);
 
-    /// <summary>The controller's file of the last run that finished (a path on the controller's host).</summary>
-    public string? LastControllerFile { get; private set; }
-
     private PixelatorClient Client => _instrument.Client;
 
     /// <inheritdoc />
@@ -114,7 +111,7 @@ public sealed partial class PixelatorScanRunner : IScanRunner
             Client.AliveChanged -= OnAlive;
         }
 
-        var stop = new RunStop(start.RunId, status, reason, _time.GetUtcNow(), run.Frames);
+        var stop = new RunStop(start.RunId, status, reason, _time.GetUtcNow(), run.Frames) { ControllerFile = run.ControllerFile };
         sink.Publish(stop);
         lock (_gate)
         {
@@ -256,6 +253,9 @@ public sealed partial class PixelatorScanRunner : IScanRunner
 
         public int Frames { get; private set; }
 
+        /// <summary>The controller's file of the run (a path on its host), once it has said.</summary>
+        public string? ControllerFile { get; private set; }
+
         public long Completed { get; private set; }
 
         public TimeSpan Elapsed => runner._time.GetElapsedTime(_started);
@@ -314,13 +314,16 @@ public sealed partial class PixelatorScanRunner : IScanRunner
                     case Arrival { Message: ScanStatusMessage status }:
                         Status(status.Status);
                         break;
+                    case Arrival { Message: FilenameMessage file }:
+                        ControllerFile = Path.Combine(file.Directory, file.File);
+                        break;
                     case Arrival { Message: ScanFinishedMessage finished }:
-                        runner.LastControllerFile = finished.Finished.Filename;
+                        ControllerFile = finished.Finished.Filename;
                         return runner._stopReason is not null
                             ? Stopped(runner._stopReason)
                             : (ExitStatus.Success, "");
                     case Arrival { Message: ScanAbortedMessage aborted }:
-                        runner.LastControllerFile = aborted.Aborted.Filename ?? runner.LastControllerFile;
+                        ControllerFile = aborted.Aborted.Filename ?? ControllerFile;
                         return runner._stopReason is not null
                             ? Stopped(runner._stopReason)
                             : (ExitStatus.Failed, $"The Pixelator controller aborted the scan: {aborted.Aborted.Message ?? "no reason given"}");

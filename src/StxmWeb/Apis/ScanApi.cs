@@ -19,13 +19,14 @@ namespace StxmWeb.Apis;
 /// <param name="User">Who started it.</param>
 /// <param name="StartTime">Start.</param>
 /// <param name="EndTime">End, once ended.</param>
+/// <param name="ControllerFile">The file the backend's controller wrote itself (Pixelator), on the controller's host.</param>
 public sealed record RunResponse(Guid Id, int ScanId, string State, long CompletedPixels, long TotalPixels, double Progress,
     double ElapsedSeconds, double TimeLeftSeconds, string FilePath, string Reason, ScanRequest Request, string User,
-    DateTimeOffset StartTime, DateTimeOffset? EndTime)
+    DateTimeOffset StartTime, DateTimeOffset? EndTime, string? ControllerFile = null)
 {
     internal static RunResponse From(RunRecord r) => new(r.Id, r.ScanId, r.State, r.Progress.CompletedPixels, r.Progress.TotalPixels,
         r.IsFinished && r.State == "success" ? 1 : r.Progress.Fraction, r.Progress.Elapsed.TotalSeconds, r.IsFinished ? 0 : r.Progress.TimeLeft.TotalSeconds,
-        r.FilePath, r.Reason, r.Request, r.User, r.StartTime, r.EndTime);
+        r.FilePath, r.Reason, r.Request, r.User, r.StartTime, r.EndTime, r.ControllerFile);
 }
 
 /// <summary>The answer to a started scan.</summary>

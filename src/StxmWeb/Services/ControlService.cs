@@ -51,6 +51,9 @@ public sealed record RunRecord(Guid Id, int ScanId, ScanRequest Request, string 
     /// <summary>When it ended.</summary>
     public DateTimeOffset? EndTime { get; init; }
 
+    /// <summary>The file the backend's controller wrote itself (Pixelator), a path on the controller's host.</summary>
+    public string? ControllerFile { get; init; }
+
     /// <summary>Whether the run has ended and its file is final.</summary>
     public bool IsFinished => State is "success" or "aborted" or "failed";
 }
@@ -446,6 +449,7 @@ public sealed partial class ControlService : IAsyncDisposable
             State = state,
             Reason = reason,
             EndTime = stop.Time,
+            ControllerFile = stop.ControllerFile,
             Progress = _engine.Progress,
         };
         LogEnded(_audit, record.Id, stop.Status, stop.Reason);
