@@ -74,8 +74,19 @@ public sealed partial class SimPixelatorController : IAsyncDisposable
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _loggers = loggers ?? throw new ArgumentNullException(nameof(loggers));
         _logger = loggers.CreateLogger<SimPixelatorController>();
-        _order = [.. scope.Positioners.Select(p => options.Names.ToController(p.Name))];
+        _order = [.. scope.Positioners.Select(p => options.Names.ToController(p.Name)), RingCurrent];
         _definitions = scope.Positioners.ToDictionary(p => options.Names.ToController(p.Name), Define, StringComparer.OrdinalIgnoreCase);
+        _definitions[RingCurrent] = new PositionerDefinition
+        {
+            Name = RingCurrent,
+            AxisName = RingCurrent,
+            Description = "Storage-ring current (read only)",
+            Unit = "(mA)",
+            LowerSoftLimit = 0,
+            UpperSoftLimit = 500,
+            AutoOffMode = "Disabled",
+            BeamlineControlPosition = 1,
+        };
         _zonePlates = DefineZonePlates(scope);
         Directory.CreateDirectory(options.DataDirectory);
         _server = new PixelatorServer(options.Server, Handle, loggers.CreateLogger<PixelatorServer>());
@@ -84,6 +95,9 @@ public sealed partial class SimPixelatorController : IAsyncDisposable
 
     /// <summary>The bound ports.</summary>
     public (int Publisher, int Request, int Data) Ports => (_server.PublisherPort, _server.RequestPort, _server.DataPublisherPort);
+
+    /// <summary>The read-only pseudo positioner that reads the storage-ring current, as PolLux's Ring_Current.</summary>
+    public const string RingCurrent = "RingCurrent";
 
     /// <summary>The controller's server version (the last frame of the initialize reply).</summary>
     public static string Version => "StxmWeb simulated PixelatorController 1.0";
@@ -256,6 +270,12 @@ public sealed partial class SimPixelatorController : IAsyncDisposable
         var moves = new List<(IPositioner Positioner, double Target)>();
         for (var i = 0; i < names.Count; i++)
         {
+            if (string.Equals(names[i], RingCurrent, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"{RingCurrent} is read only");
+                continue;
+            }
+
             if (!_definitions.TryGetValue(names[i], out var definition) || Find(_options.Names.ToRole(names[i])) is not { } positioner)
             {
                 problems.Add($"there is no positioner '{names[i]}'");
@@ -550,6 +570,11 @@ public sealed partial class SimPixelatorController : IAsyncDisposable
 
     private List<PositionerState> PositionerStates() => [.. _order.Select(name =>
     {
+        if (name == RingCurrent)
+        {
+            return new PositionerState(name, Math.Round(_scope.RingCurrent, 3), PositionerState.Ok);
+        }
+
         var status = Find(_options.Names.ToRole(name))!.Status;
         return new PositionerState(name, status.Position, status.Fault is not null ? $"fault: {status.Fault}" : status.IsMoving ? PositionerState.Moving : PositionerState.Ok);
     })];

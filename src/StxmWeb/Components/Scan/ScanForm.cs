@@ -78,6 +78,9 @@ public sealed class ScanForm
     /// <summary>Custom pattern values, kept from a loaded definition.</summary>
     public double[][]? PatternValues { get; set; }
 
+    /// <summary>The Scan Request Details (Pixelator's tab): Y fast, run-up, delays, line repetition, defocus, precision.</summary>
+    public DetailsRow Details { get; set; } = new();
+
     /// <summary>What the type is.</summary>
     public ScanTypeInfo Info => ScanTypes.Of(Type);
 
@@ -96,6 +99,7 @@ public sealed class ScanForm
             UseEnergyRegions = request.Energies.Count > 0,
             Meander = request.Meander,
             Tiling = request.Tiling,
+            Details = DetailsRow.From(request.Details),
         };
         form.Regions.AddRange(request.Regions.Select(r => new RegionRow
         {
@@ -167,6 +171,7 @@ public sealed class ScanForm
             EnergyEv = EnergyEv,
             Meander = Meander && info.Family is ScanFamily.Image or ScanFamily.Tomography or ScanFamily.Pattern or ScanFamily.Ptychography,
             Tiling = Tiling && Type is ScanType.SampleImage or ScanType.SampleImageStack,
+            Details = Details.ToDetails(),
         };
 
         if (usesEnergyRegions)
@@ -207,6 +212,69 @@ public sealed class ScanForm
             _ => request,
         };
     }
+}
+
+/// <summary>The Scan Request Details as the editor edits them (a run-up of 0 and no precision mean "the stage's own").</summary>
+public sealed class DetailsRow
+{
+    /// <summary>Y is the fast axis.</summary>
+    public bool YAxisFast { get; set; }
+
+    /// <summary>Run-up of fly lines, µm; 0: what the stage needs.</summary>
+    public double AccelerationDistanceUm { get; set; }
+
+    /// <summary>Wait before each tile, ms.</summary>
+    public double TileDelayMs { get; set; }
+
+    /// <summary>Wait before each line, ms.</summary>
+    public double LineDelayMs { get; set; }
+
+    /// <summary>Wait before each point, ms.</summary>
+    public double PointDelayMs { get; set; }
+
+    /// <summary>Times each line is flown.</summary>
+    public int LineRepetition { get; set; } = 1;
+
+    /// <summary>Defocused spot, µm; 0 focused.</summary>
+    public double DefocusDiameterUm { get; set; }
+
+    /// <summary>Whether the position precision is adapted.</summary>
+    public bool AdaptPrecision { get; set; }
+
+    /// <summary>The precision, % of a pixel.</summary>
+    public double PrecisionPercent { get; set; } = 10;
+
+    /// <summary>Whether any detail differs from the defaults (the editor then opens the section).</summary>
+    public bool IsSet => !ToDetails().IsDefault;
+
+    /// <summary>The row of <paramref name="details"/>.</summary>
+    public static DetailsRow From(ScanDetails details)
+    {
+        ArgumentNullException.ThrowIfNull(details);
+        return new DetailsRow
+        {
+            YAxisFast = details.YAxisFast,
+            AccelerationDistanceUm = details.AccelerationDistanceUm ?? 0,
+            TileDelayMs = details.TileDelayMs,
+            LineDelayMs = details.LineDelayMs,
+            PointDelayMs = details.PointDelayMs,
+            LineRepetition = details.LineRepetition,
+            DefocusDiameterUm = details.DefocusDiameterUm,
+            AdaptPrecision = details.PositionPrecisionPercent is not null,
+            PrecisionPercent = details.PositionPrecisionPercent ?? 10,
+        };
+    }
+
+    /// <summary>The details.</summary>
+    public ScanDetails ToDetails() => new(
+        YAxisFast,
+        AccelerationDistanceUm > 0 ? AccelerationDistanceUm : null,
+        TileDelayMs,
+        LineDelayMs,
+        PointDelayMs,
+        LineRepetition,
+        DefocusDiameterUm,
+        AdaptPrecision ? PrecisionPercent : null);
 }
 
 /// <summary>A spatial region row.</summary>
