@@ -15,9 +15,15 @@ using StxmWeb.Core.Documents;
 // (engine -> broadcaster -> NXstxm writer on disk). Overhead = wall time / (pixels x dwell + moves), where the moves
 // (and the line run-up/run-out) are priced by the plan's kinematics. Usage: StxmWeb.Bench [runs] [output.md]
 // Channel Access: StxmWeb.Bench ca [output.md] (see CaBench). Time estimates of every scan type: StxmWeb.Bench estimates [output.md].
+// The Pixelator live path: StxmWeb.Bench pixelator [output.md] (see PixelatorBench).
 if (args.Length > 0 && args[0] == "estimates")
 {
     return await StxmWeb.Bench.EstimateBench.RunAsync(args.Skip(1).ToArray());
+}
+
+if (args.Length > 0 && args[0] == "pixelator")
+{
+    return await StxmWeb.Bench.PixelatorBench.RunAsync(args.Skip(1).ToArray());
 }
 
 if (args.Length > 0 && args[0] == "ca")
