@@ -83,7 +83,24 @@ public sealed partial class PixelatorScanRunner : IScanRunner
         sink.Publish(start);
         sink.Publish(descriptor);
         run.Report();
-        using var subscription = Client.Subscribe(a => inbox.Writer.TryWrite(a));
+        // Lines are placed and published on the client's poller thread as they arrive (the sink only enqueues): one
+        // thread hop less per line than through the inbox. Everything else goes to the run's loop, in order, behind
+        // the lines published before it.
+        using var subscription = Client.Subscribe(a =>
+        {
+            switch (a.Message)
+            {
+                case ScanLineDataMessage line:
+                    run.Place(line);
+                    break;
+                case RecordedChannelsMessage recorded:
+                    run.Channel = Math.Max(0, recorded.Channels.ToList().IndexOf(_instrument.Channel));
+                    break;
+                default:
+                    inbox.Writer.TryWrite(a);
+                    break;
+            }
+        });
         void OnAlive(bool alive)
         {
             if (!alive)
@@ -250,6 +267,7 @@ public sealed partial class PixelatorScanRunner : IScanRunner
         private readonly long _started = runner._time.GetTimestamp();
         private TimeSpan? _controllerTimeLeft;
         private int _dropped;
+        private bool _accepting;
 
         public int Frames { get; private set; }
 
@@ -270,13 +288,13 @@ public sealed partial class PixelatorScanRunner : IScanRunner
             }
 
             var scan = PixelatorScans.ToPixelator(request, runner._instrument.Names);
+            Volatile.Write(ref _accepting, true);
             var reply = await runner.Client.RequestAsync(new StartScanRequest(scan), cancellationToken).ConfigureAwait(false);
             if (!reply.Status.IsOk)
             {
                 return (ExitStatus.Failed, $"The Pixelator controller refused the scan: {reply.Status.Message ?? reply.Status.Status}");
             }
 
-            var channel = 0;
             long? abortDeadline = null;
             while (true)
             {
@@ -305,12 +323,6 @@ public sealed partial class PixelatorScanRunner : IScanRunner
                     case Silent:
                         return (ExitStatus.Failed,
                             $"The Pixelator controller at {runner.Client.Description} fell silent during the scan (it stopped, or the network failed); {Completed} of {descriptor.TotalSize} points were received and kept.");
-                    case Arrival { Message: RecordedChannelsMessage recorded }:
-                        channel = Math.Max(0, recorded.Channels.ToList().IndexOf(runner._instrument.Channel));
-                        break;
-                    case Arrival { Message: ScanLineDataMessage line } when line.Channel == channel:
-                        Place(line);
-                        break;
                     case Arrival { Message: ScanStatusMessage status }:
                         Status(status.Status);
                         break;
@@ -355,8 +367,17 @@ public sealed partial class PixelatorScanRunner : IScanRunner
             }
         }
 
-        private void Place(ScanLineDataMessage line)
+        /// <summary>Index of StxmWeb's channel in the controller's recordedChannels (set on the poller thread).</summary>
+        public int Channel { get; set; }
+
+        /// <summary>Places a line and publishes its frames: on the client's poller thread, lines in arrival order.</summary>
+        public void Place(ScanLineDataMessage line)
         {
+            if (!Volatile.Read(ref _accepting) || line.Channel != Channel)
+            {
+                return;
+            }
+
             IReadOnlyList<PlacedSegment> segments;
             try
             {
