@@ -56,12 +56,21 @@ public sealed class PixelatorBackendTests : IClassFixture<PixelatorBackendTests.
 
     private sealed record Run(JsonElement Response, JsonElement File, JsonElement ControllerFile);
 
+    /// <summary>The command path, once the last run has ended.</summary>
+    private async Task<ControlService> IdleAsync()
+    {
+        var control = _backend.App.Services.GetRequiredService<ControlService>();
+        await control.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        return control;
+    }
+
+    private HttpClient Client() => new() { BaseAddress = _backend.App.BaseAddress };
+
     private async Task<Run> RunAsync(ScanRequest request, string expectedState = "success")
     {
         var ct = TestContext.Current.CancellationToken;
-        var control = _backend.App.Services.GetRequiredService<ControlService>();
-        await control.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60), ct);
-        using var client = new HttpClient { BaseAddress = _backend.App.BaseAddress };
+        var control = await IdleAsync();
+        using var client = Client();
         var post = await client.PostAsJsonAsync("/api/scans", request, ScanDefinitionStore.Json, ct);
         var body = await post.Content.ReadAsStringAsync(ct);
         Assert.True(post.IsSuccessStatusCode, $"{request.ScanType} refused: {body}");
@@ -152,7 +161,7 @@ public sealed class PixelatorBackendTests : IClassFixture<PixelatorBackendTests.
     [Fact(Timeout = 180_000)]
     public async Task ScanTypesTheControllerDoesNotRun_AreRefusedNamingTheField()
     {
-        using var client = new HttpClient { BaseAddress = _backend.App.BaseAddress };
+        using var client = Client();
         var ct = TestContext.Current.CancellationToken;
         var tomography = await client.PostAsJsonAsync("/api/scans", ScanRequest.Default(ScanType.Tomography), ScanDefinitionStore.Json, ct);
         var twoPolarizations = await client.PostAsJsonAsync("/api/scans", ScanRequest.Default(ScanType.SampleImageStack) with
@@ -175,11 +184,10 @@ public sealed class PixelatorBackendTests : IClassFixture<PixelatorBackendTests.
     public async Task LiveLines_ReachAViewer_AsWithTheOtherBackends()
     {
         var ct = TestContext.Current.CancellationToken;
-        var control = _backend.App.Services.GetRequiredService<ControlService>();
-        await control.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60), ct);
+        await IdleAsync();
         await using var viewer = new LiveClient(_backend.App.BaseAddress);
         await viewer.StartAsync();
-        using var client = new HttpClient { BaseAddress = _backend.App.BaseAddress };
+        using var client = Client();
 
         var post = await client.PostAsJsonAsync("/api/scans", ScanRequest.SampleImage(new(0, 20, 32), new(0, 20, 16), 2, 285.2), ScanDefinitionStore.Json, ct);
         var id = JsonDocument.Parse(await post.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("id").GetString()!;
@@ -194,9 +202,8 @@ public sealed class PixelatorBackendTests : IClassFixture<PixelatorBackendTests.
     public async Task PauseResumeAndAbort_GoToTheController()
     {
         var ct = TestContext.Current.CancellationToken;
-        var control = _backend.App.Services.GetRequiredService<ControlService>();
-        await control.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60), ct);
-        using var client = new HttpClient { BaseAddress = _backend.App.BaseAddress };
+        var control = await IdleAsync();
+        using var client = Client();
         var post = await client.PostAsJsonAsync("/api/scans", ScanRequest.SampleImage(new(0, 20, 40), new(0, 20, 200), 5, 285.2, AcquisitionMode.PointByPoint), ScanDefinitionStore.Json, ct);
         Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
 
@@ -222,9 +229,8 @@ public sealed class PixelatorBackendTests : IClassFixture<PixelatorBackendTests.
     public async Task MotorPanelMoves_AreMoveRequests()
     {
         var ct = TestContext.Current.CancellationToken;
-        var control = _backend.App.Services.GetRequiredService<ControlService>();
-        await control.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(60), ct);
-        using var client = new HttpClient { BaseAddress = _backend.App.BaseAddress };
+        var control = await IdleAsync();
+        using var client = Client();
         var osa = control.Instrument.Find(Roles.OsaY)!;
 
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/api/motors/OsaY/move", new { target = 40 }, ct)).StatusCode);
