@@ -241,7 +241,14 @@ public sealed partial class PixelatorScanRunner : IScanRunner
 
     private void SetProgress(EngineProgress progress)
     {
-        Volatile.Write(ref _progress, progress);
+        lock (_gate)
+        {
+            // The state is the runner's now: reports from the run and from a caller of Pause or Abort can cross, and a
+            // late "pausing" must not stand over "paused".
+            progress = progress with { State = _state };
+            _progress = progress;
+        }
+
         ProgressChanged?.Invoke(progress);
     }
 

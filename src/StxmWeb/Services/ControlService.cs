@@ -72,6 +72,7 @@ public sealed partial class ControlService : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _audit;
     private readonly Lock _startGate = new();
+    private readonly Lock _progressGate = new();
     private readonly ConcurrentDictionary<Guid, RunRecord> _runs = new();
     private readonly ConcurrentDictionary<string, Task> _moves = new(StringComparer.OrdinalIgnoreCase);
     private Task _current = Task.CompletedTask;
@@ -444,14 +445,17 @@ public sealed partial class ControlService : IAsyncDisposable
             reason = reason == fault || reason.Length == 0 ? fault : $"{reason} {fault}";
         }
 
-        _runs[record.Id] = _runs[record.Id] with
+        lock (_progressGate)
         {
-            State = state,
-            Reason = reason,
-            EndTime = stop.Time,
-            ControllerFile = stop.ControllerFile,
-            Progress = _engine.Progress,
-        };
+            _runs[record.Id] = _runs[record.Id] with
+            {
+                State = state,
+                Reason = reason,
+                EndTime = stop.Time,
+                ControllerFile = stop.ControllerFile,
+                Progress = _engine.Progress,
+            };
+        }
         LogEnded(_audit, record.Id, stop.Status, stop.Reason);
         Changed?.Invoke();
     }
@@ -580,11 +584,20 @@ public sealed partial class ControlService : IAsyncDisposable
 
     private void OnProgress(EngineProgress progress)
     {
-        var stateChanged = progress.State != _lastState;
-        _lastState = progress.State;
-        if (progress.RunId is { } id && _runs.TryGetValue(id, out var run) && !run.IsFinished)
+        // Progress is reported from two threads (the run's, and the caller of Pause or Abort), and the reports can
+        // arrive out of order: a late "pausing" after "paused" would stick while the run waits. The state is therefore
+        // read from the runner now, not taken from the report.
+        bool stateChanged;
+        lock (_progressGate)
         {
-            _runs[id] = run with { Progress = progress, State = progress.State.ToString().ToLowerInvariant() };
+            var state = _engine.State;
+            progress = progress with { State = state };
+            stateChanged = state != _lastState;
+            _lastState = state;
+            if (progress.RunId is { } id && _runs.TryGetValue(id, out var run) && !run.IsFinished)
+            {
+                _runs[id] = run with { Progress = progress, State = state.ToString().ToLowerInvariant() };
+            }
         }
 
         // Progress itself is polled by the views; only state changes are pushed.
