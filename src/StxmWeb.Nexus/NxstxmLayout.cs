@@ -80,8 +80,13 @@ internal static class NxstxmLayout
         source["name"] = "StxmWeb simulated storage ring";
         source["probe"] = "x-ray";
 
+        // NXstxm sizes the monochromator's energy and the detector's first dimension with one symbol (nP): the energy
+        // at each step of the data's first dimension (the energies of a stack or spectrum; the one energy, repeated, of
+        // a focus or positioner scan).
         var monochromator = Group("NXmonochromator");
-        monochromator["energy"] = WithAttributes(new H5Dataset(e.EnergyEv), ("units", "eV"));
+        var steps = e.Shape[0];
+        var energies = e.EnergyEv.Length == steps ? e.EnergyEv : [.. Enumerable.Repeat(e.EnergyEv.Length > 0 ? e.EnergyEv[0] : double.NaN, steps)];
+        monochromator["energy"] = WithAttributes(new H5Dataset(energies), ("units", "eV"));
 
         var detector = Group("NXdetector");
         detector["data"] = new H5SoftLink(DataPath(d, e));
@@ -105,7 +110,9 @@ internal static class NxstxmLayout
         if (e.Polarization is { } polarization)
         {
             var epu = Group("NXinsertion_device");
-            epu["type"] = "elliptically polarizing undulator";
+            // NXinsertion_device's type is one of undulator, wiggler, wavelength_shifter; that it is elliptically
+            // polarizing is said by its mode (pyStxm writes the phrase as the type, which the base class refuses).
+            epu["type"] = "undulator";
             epu["mode"] = PolarizationName(polarization.Mode);
             epu["gap_offset"] = new H5Dataset(polarization.Offset);
             epu["linear_inclined_angle"] = WithAttributes(new H5Dataset(polarization.Angle), ("units", "degree"));

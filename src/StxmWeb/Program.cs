@@ -8,6 +8,11 @@ using StxmWeb.Extensions;
 using StxmWeb.Live;
 using StxmWeb.Options;
 
+if (args.Length > 0 && args[0] == StxmWeb.Commands.ValidateCommand.Name)
+{
+    return StxmWeb.Commands.ValidateCommand.Run(args, Console.Out, Console.Error);
+}
+
 WebApplication app;
 try
 {

@@ -10,6 +10,19 @@ public static class NexusValidator
 {
     private static readonly Lazy<string> Executable = new(Build, LazyThreadSafetyMode.ExecutionAndPublication);
 
+    /// <summary>
+    /// Asserts that <paramref name="path"/> conforms to NXstxm by both validators: the NIAC's cnxvalidate (its verdict
+    /// line) and StxmWeb's own (<see cref="StxmWeb.Nexus.Validation.NxdlValidator"/>, no errors).
+    /// </summary>
+    public static async Task AssertConformsAsync(string path, string what = "")
+    {
+        var verdict = await ValidateAsync(path);
+        Assert.True(verdict.StartsWith("0 errors", StringComparison.Ordinal) || verdict.Contains("passed validation", StringComparison.Ordinal),
+            $"{what} cnxvalidate: {verdict}");
+        var ours = StxmWeb.Nexus.Validation.NxdlValidator.Validate(path, StxmWeb.Nexus.Validation.NxdlLibrary.Embedded);
+        Assert.True(ours.IsValid, $"{what} StxmWeb's validator: {ours.Summary}\n{string.Join("\n", ours.Errors)}");
+    }
+
     /// <summary>Validates <paramref name="path"/> as NXstxm; returns the validator's verdict line.</summary>
     public static async Task<string> ValidateAsync(string path)
     {
