@@ -59,7 +59,11 @@ catch (Exception ex) when (ex is StxmWeb.Pixelator.Client.PixelatorTimeoutExcept
     return 3;
 }
 
-app.UseExceptionHandler();
+// A request the framework cannot read (a malformed form or body) is the caller's fault: 400, not 500.
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+});
 app.UseStatusCodePages();
 app.UseAntiforgery();
 app.MapStaticAssets();
@@ -70,6 +74,7 @@ app.MapMotorApi();
 app.MapDefinitionApi();
 app.MapFocusApi();
 app.MapQueueApi();
+app.MapFileApi();
 app.MapHub<LiveHub>("/hubs/live");
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

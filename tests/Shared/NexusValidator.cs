@@ -23,6 +23,9 @@ public static class NexusValidator
         Assert.True(ours.IsValid, $"{what} StxmWeb's validator: {ours.Summary}\n{string.Join("\n", ours.Errors)}");
     }
 
+    /// <summary>The NIAC's nxvalidate, built on first use.</summary>
+    public static string Program => Executable.Value;
+
     /// <summary>Validates <paramref name="path"/> as NXstxm; returns the validator's verdict line.</summary>
     public static async Task<string> ValidateAsync(string path)
     {

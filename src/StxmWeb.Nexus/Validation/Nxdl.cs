@@ -101,6 +101,26 @@ public sealed class NxdlLibrary
     /// <summary>The definition called <paramref name="name"/>, or null.</summary>
     public NxdlDefinition? Find(string name) => _definitions.GetValueOrDefault(name);
 
+    /// <summary>
+    /// Writes the embedded definitions into <paramref name="directory"/> (applications/, base_classes/), for a program
+    /// that reads NXDL from disk (the NIAC's cnxvalidate); returns the directory.
+    /// </summary>
+    public static string ExtractEmbedded(string directory)
+    {
+        var assembly = typeof(NxdlLibrary).Assembly;
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.EndsWith(".nxdl.xml", StringComparison.Ordinal)))
+        {
+            var category = Embedded.Find(resource[..^".nxdl.xml".Length])?.Category == NxdlCategory.Application ? "applications" : "base_classes";
+            var target = Path.Combine(directory, category, resource);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            using var source = assembly.GetManifestResourceStream(resource)!;
+            using var file = File.Create(target);
+            source.CopyTo(file);
+        }
+
+        return directory;
+    }
+
     /// <summary>Reads every *.nxdl.xml under <paramref name="directory"/> (applications/, base_classes/, contributed_definitions/).</summary>
     /// <exception cref="InvalidDataException">A file is not NXDL; the message names it.</exception>
     public static NxdlLibrary Load(string directory)

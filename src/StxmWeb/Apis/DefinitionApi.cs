@@ -54,11 +54,10 @@ public static class DefinitionApi
     internal static Results<Ok<ScanRequest>, ValidationProblem, NotFound> FromFile(string path, ControlService control)
     {
         // Only files under the data directory: the API must not read arbitrary paths on the server.
-        var root = Path.GetFullPath(control.DataDirectory) + Path.DirectorySeparatorChar;
-        var full = Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(root, path));
-        if (!full.StartsWith(root, StringComparison.Ordinal))
+        var (full, problem) = FileApi.InDataDirectory(path, control);
+        if (problem is not null)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["path"] = [$"Files are read from the data directory {root} only."] });
+            return problem;
         }
 
         if (!File.Exists(full))
@@ -68,7 +67,7 @@ public static class DefinitionApi
 
         try
         {
-            return TypedResults.Ok(ScanDefinitionStore.FromNexusFile(full));
+            return TypedResults.Ok(ScanDefinitionStore.FromNexusFile(full!));
         }
         catch (InvalidDataException ex)
         {

@@ -20,13 +20,14 @@ namespace StxmWeb.Apis;
 /// <param name="StartTime">Start.</param>
 /// <param name="EndTime">End, once ended.</param>
 /// <param name="ControllerFile">The file the backend's controller wrote itself (Pixelator), on the controller's host.</param>
+/// <param name="Validation">The saved file's validation (StxmWeb's validator, and the NIAC's when configured), once done.</param>
 public sealed record RunResponse(Guid Id, int ScanId, string State, long CompletedPixels, long TotalPixels, double Progress,
     double ElapsedSeconds, double TimeLeftSeconds, string FilePath, string Reason, ScanRequest Request, string User,
-    DateTimeOffset StartTime, DateTimeOffset? EndTime, string? ControllerFile = null)
+    DateTimeOffset StartTime, DateTimeOffset? EndTime, string? ControllerFile = null, FileVerdict? Validation = null)
 {
     internal static RunResponse From(RunRecord r) => new(r.Id, r.ScanId, r.State, r.Progress.CompletedPixels, r.Progress.TotalPixels,
         r.IsFinished && r.State == "success" ? 1 : r.Progress.Fraction, r.Progress.Elapsed.TotalSeconds, r.IsFinished ? 0 : r.Progress.TimeLeft.TotalSeconds,
-        r.FilePath, r.Reason, r.Request, r.User, r.StartTime, r.EndTime, r.ControllerFile);
+        r.FilePath, r.Reason, r.Request, r.User, r.StartTime, r.EndTime, r.ControllerFile, r.Validation);
 }
 
 /// <summary>The answer to a started scan.</summary>

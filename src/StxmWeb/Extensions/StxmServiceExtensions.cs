@@ -42,7 +42,15 @@ public static class StxmServiceExtensions
             configuration.AddInMemoryCollection([new($"{InstrumentOptions.Section}:DataDir", dataDir)]);
         }
 
-        // pyStxm's environment for the Pixelator backend (reqd_env_vars.sh), where it is set.
+        // pyStxm's environment for validation and the Pixelator backend (reqd_env_vars.sh), where it is set.
+        foreach (var (variable, key) in new[] { ("PATH_TO_CNXVALIDATE", "Cnxvalidate"), ("PATH_TO_NX_DEFINITIONS", "DefinitionsPath") })
+        {
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
+            {
+                configuration.AddInMemoryCollection([new($"{InstrumentOptions.Section}:Validation:{key}", value)]);
+            }
+        }
+
         var pyStxm = new (string Variable, string Key)[]
         {
             ("DCS_HOST", "Host"), ("DCS_SUB_PORT", "SubPort"), ("DCS_REQ_PORT", "ReqPort"), ("DATA_SERVER_HOST", "DataHost"), ("DATA_SUB_PORT", "DataPort"),
@@ -102,6 +110,8 @@ public static class StxmServiceExtensions
         services.AddSingleton<ScanDefinitionStore>();
         services.AddSingleton<ControlService>();
         services.AddSingleton<QueueRunner>();
+        services.AddSingleton<FileValidation>();
+        services.AddHostedService(sp => sp.GetRequiredService<FileValidation>());
         services.AddScoped<Components.Scan.EditorBus>();
         services.AddScoped<Components.Viewer.ViewerBus>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());

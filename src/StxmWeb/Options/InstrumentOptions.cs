@@ -48,6 +48,9 @@ public sealed class InstrumentOptions
     /// <summary>The Pixelator backend: where the PixelatorController is and how StxmWeb's names map to its own.</summary>
     public StxmWeb.Pixelator.Backend.PixelatorOptions Pixelator { get; set; } = new();
 
+    /// <summary>How saved files are validated.</summary>
+    public ValidationOptions Validation { get; set; } = new();
+
     /// <summary>Whether the backend is the EPICS one.</summary>
     public bool IsEpics => string.Equals(Backend, "Epics", StringComparison.OrdinalIgnoreCase);
 
@@ -61,6 +64,22 @@ public sealed class InstrumentOptions
     public string DataDirectory => Path.GetFullPath(DataDir.StartsWith('~')
         ? Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), DataDir[1..].TrimStart('/', '\\'))
         : DataDir);
+}
+
+/// <summary>
+/// Validation of every saved file: always by StxmWeb's own validator; also by the NIAC's cnxvalidate when its path is
+/// set (pyStxm's PATH_TO_CNXVALIDATE). Section <c>Instrument:Validation</c>.
+/// </summary>
+public sealed class ValidationOptions
+{
+    /// <summary>The application definition files are checked against.</summary>
+    public string Definition { get; set; } = "NXstxm";
+
+    /// <summary>A NeXus definitions directory (PATH_TO_NX_DEFINITIONS); empty: StxmWeb's embedded copy.</summary>
+    public string DefinitionsPath { get; set; } = "";
+
+    /// <summary>The NIAC's nxvalidate program (PATH_TO_CNXVALIDATE); empty: not run.</summary>
+    public string Cnxvalidate { get; set; } = "";
 }
 
 /// <summary>A zone plate definition (pyStxm's [ZP_DEFS] entry).</summary>
@@ -213,6 +232,16 @@ public sealed class InstrumentOptionsValidator : IValidateOptions<InstrumentOpti
         if (duplicate is not null)
         {
             Fail("Positioners", $"the name {duplicate.Key} is used twice.");
+        }
+
+        if (options.Validation.DefinitionsPath is { Length: > 0 } definitions && !Directory.Exists(definitions))
+        {
+            Fail("Validation:DefinitionsPath", $"'{definitions}' is not a directory of NeXus definitions (PATH_TO_NX_DEFINITIONS).");
+        }
+
+        if (options.Validation.Cnxvalidate is { Length: > 0 } cnxvalidate && !File.Exists(cnxvalidate) && !File.Exists(Path.Combine(cnxvalidate, "nxvalidate")))
+        {
+            Fail("Validation:Cnxvalidate", $"'{cnxvalidate}' is not the NIAC's nxvalidate program (PATH_TO_CNXVALIDATE).");
         }
 
         if (options.IsPixelator)

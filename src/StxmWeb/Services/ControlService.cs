@@ -54,6 +54,9 @@ public sealed record RunRecord(Guid Id, int ScanId, ScanRequest Request, string 
     /// <summary>The file the backend's controller wrote itself (Pixelator), a path on the controller's host.</summary>
     public string? ControllerFile { get; init; }
 
+    /// <summary>The saved file's validation, once done.</summary>
+    public FileVerdict? Validation { get; init; }
+
     /// <summary>Whether the run has ended and its file is final.</summary>
     public bool IsFinished => State is "success" or "aborted" or "failed";
 }
@@ -393,6 +396,20 @@ public sealed partial class ControlService : IAsyncDisposable
             LogUnreadable(_audit, run.FilePath, ex.Message);
             return null;
         }
+    }
+
+    /// <summary>Records the validation of run <paramref name="runId"/>'s file (from <see cref="FileValidation"/>).</summary>
+    public void RecordValidation(Guid runId, FileVerdict verdict)
+    {
+        lock (_progressGate)
+        {
+            if (_runs.TryGetValue(runId, out var run))
+            {
+                _runs[runId] = run with { Validation = verdict };
+            }
+        }
+
+        Changed?.Invoke();
     }
 
     /// <summary>Waits for the current run to end and its documents to be consumed (tests, shutdown).</summary>
