@@ -13,6 +13,11 @@ if (args.Length > 0 && args[0] == StxmWeb.Commands.ValidateCommand.Name)
     return StxmWeb.Commands.ValidateCommand.Run(args, Console.Out, Console.Error);
 }
 
+if (args.Length > 0 && args[0] == StxmWeb.Commands.ImportBlueskyCommand.Name)
+{
+    return StxmWeb.Commands.ImportBlueskyCommand.Run(args, Console.Out, Console.Error);
+}
+
 WebApplication app;
 try
 {

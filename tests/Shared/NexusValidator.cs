@@ -42,6 +42,9 @@ public static class NexusValidator
         return output.Trim().Split('\n')[^1];
     }
 
+    /// <summary>The shared directory beside the repository (../shared: NeXus definitions, recorded runs, tools).</summary>
+    public static string SharedDirectory => Path.GetFullPath(Path.Combine(Root, "..", "shared"));
+
     private static string Root
     {
         get
