@@ -80,6 +80,7 @@ app.MapDefinitionApi();
 app.MapFocusApi();
 app.MapQueueApi();
 app.MapFileApi();
+app.MapImportApi();
 app.MapHub<LiveHub>("/hubs/live");
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
