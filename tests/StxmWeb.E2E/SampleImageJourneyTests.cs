@@ -67,7 +67,7 @@ public sealed partial class SampleImageJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("progress-text")).ToHaveTextAsync("100 %");
         var fileName = await page.GetByTestId("file-name").InnerTextAsync();
         Assert.Matches(FileNamePattern(), fileName);
-        await Assertions.Expect(page.GetByTestId("run-row").First).ToContainTextAsync(fileName);
+        await Assertions.Expect(page.GetByTestId("run-row").First).ToContainTextAsync(Path.GetFileNameWithoutExtension(fileName));
         await Assertions.Expect(page.GetByTestId("run-row").First).ToContainTextAsync("success");
 
         // The cursor readout gives the value and stage coordinates under the mouse.

@@ -1,6 +1,8 @@
-// StxmWeb live image viewer: receives runStart / lines / runStop from the live hub (SignalR, MessagePack) and draws
-// the image on a canvas as lines arrive, outside Blazor's render diff. Colour maps, auto or percentile contrast, a
-// colour bar, and value + stage coordinates under the cursor.
+// StxmWeb image viewer: receives runStart / lines / runStop from the live hub (SignalR, MessagePack) and draws the
+// image on a canvas as lines arrive, outside Blazor's render diff; or shows an opened file, one plane at a time, as the
+// server sends it (showFile / setPlane). Colour maps, auto or percentile contrast, a colour bar, and value + stage
+// coordinates under the cursor. What is shown (`view`) is the live run's state or the file's; the live run keeps
+// filling while a file is shown.
 
 const ANCHORS = {
   viridis: [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]],
@@ -37,12 +39,10 @@ class LiveViewer {
     this.colorbar = this.card.querySelector('.stxm-colorbar-canvas');
     this.table = lut(colormap);
     this.contrast = 'auto';
-    this.run = null;
-    this.entries = null;
-    this.filled = 0;
-    this.linesReceived = 0;
+    this.live = null;
+    this.file = null;
+    this.view = null;
     this.dirty = false;
-    this.status = '';
     this.resize = new ResizeObserver(() => this.fit());
     this.resize.observe(host);
     this.onMove = (e) => this.cursor(e);
@@ -66,28 +66,77 @@ class LiveViewer {
     this.drawColorbar();
   }
 
-  start(run) {
-    this.run = run;
-    this.entries = run.entries.map((e) => {
-      const shape = e.shape;
-      const size = shape.reduce((a, b) => a * b, 1);
-      return { ...e, size, data: new Float32Array(size).fill(NaN), min: Infinity, max: -Infinity, plane: 0 };
+  // A state: a run (live) or a file, its entries with their values, the entry shown and what is known of it.
+  static state(run, source, status, perPlane) {
+    const entries = run.entries.map((e) => {
+      const size = e.shape.reduce((a, b) => a * b, 1);
+      const planeSize = e.shape.length === 3 ? e.shape[1] * e.shape[2] : size;
+      // A file's entry holds only the plane shown (a long stack need not fit in the browser); a live run's holds all.
+      const data = new Float32Array(perPlane ? planeSize : size).fill(NaN);
+      return { ...e, size, planeSize, perPlane, data, min: Infinity, max: -Infinity, plane: 0 };
     });
-    this.total = this.entries.reduce((a, e) => a + e.size, 0);
-    this.current = 0;
-    this.filled = 0;
-    this.linesReceived = 0;
-    this.status = 'running';
-    this.canvas.dataset.runId = run.runId;
-    this.canvas.dataset.status = 'running';
-    this.canvas.dataset.entries = String(this.entries.length);
+    return { run, source, status, entries, current: 0, filled: 0, linesReceived: 0, total: entries.reduce((a, e) => a + e.size, 0) };
+  }
+
+  start(run) {
+    const showing = this.view === this.live;
+    this.live = LiveViewer.state(run, 'live', 'running', false);
+    if (showing) this.show(this.live);
+  }
+
+  // Shows a state: the live run's or the file's.
+  show(s) {
+    this.view = s;
+    this.canvas.dataset.source = s ? s.source : 'live';
+    if (!s) { this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height); this.setMeta('waiting for a scan'); return; }
+    this.canvas.dataset.runId = s.run.runId;
+    this.canvas.dataset.status = s.source === 'file' ? 'file' : s.status.split(':')[0];
+    this.canvas.dataset.entries = String(s.entries.length);
     this.layout();
     this.schedule();
   }
 
+  // An opened file: its entries (shape, axes, energies...) with no values yet; setPlane brings them.
+  showFile(run) {
+    this.file = LiveViewer.state(run, 'file', 'file', true);
+    this.show(this.file);
+  }
+
+  // One plane of a file's entry (float32, little-endian): the whole of 1-D and 2-D data, an energy of a stack.
+  setPlane(entry, plane, payload) {
+    const s = this.file;
+    if (!s || !s.entries[entry]) return;
+    const e = s.entries[entry];
+    const bytes = payload instanceof Uint8Array ? payload : new Uint8Array(payload);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const n = Math.min(e.planeSize, bytes.byteLength / 4);
+    let filled = 0;
+    e.min = Infinity; e.max = -Infinity;
+    for (let k = 0; k < n; k++) {
+      const v = view.getFloat32(k * 4, true);
+      e.data[k] = v;
+      if (!Number.isNaN(v)) { filled++; if (v < e.min) e.min = v; if (v > e.max) e.max = v; }
+    }
+    e.plane = plane;
+    s.filled = filled;
+    const switched = s.current !== entry;
+    s.current = entry;
+    if (this.view === s) {
+      if (switched) this.layout();
+      this.canvas.dataset.entry = String(entry);
+      this.canvas.dataset.plane = String(plane);
+      this.schedule();
+    }
+  }
+
+  showLive() {
+    this.file = null;
+    this.show(this.live);
+  }
+
   // Sizes the canvas for the current entry: an image for 2-D and 3-D data, a plot for 1-D data.
   layout() {
-    const e = this.entries[this.current];
+    const e = this.view.entries[this.view.current];
     const shape = e.shape;
     this.kind = shape.length === 1 ? 'plot' : 'image';
     if (this.kind === 'plot') {
@@ -104,14 +153,15 @@ class LiveViewer {
   }
 
   lines(runId, header, payload) {
-    if (!this.run || runId !== this.run.runId) return;
+    const s = this.live;
+    if (!s || runId !== s.run.runId) return;
     const bytes = payload instanceof Uint8Array ? payload : new Uint8Array(payload);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let offset = 0;
-    let latest = this.current;
+    let latest = s.current;
     for (let i = 0; i + 4 < header.length; i += 5) {
       const entry = header[i], plane = header[i + 1], row = header[i + 2], col = header[i + 3], count = header[i + 4];
-      const e = this.entries[entry];
+      const e = s.entries[entry];
       if (!e) { offset += count * 4; continue; }
       const shape = e.shape;
       const rows = shape.length >= 2 ? shape[shape.length - 2] : 1;
@@ -119,22 +169,27 @@ class LiveViewer {
       const base = (plane * rows + row) * cols + col;
       for (let k = 0; k < count; k++, offset += 4) {
         const v = view.getFloat32(offset, true);
-        if (Number.isNaN(e.data[base + k]) && !Number.isNaN(v)) this.filled++;
+        if (Number.isNaN(e.data[base + k]) && !Number.isNaN(v)) s.filled++;
         e.data[base + k] = v;
         if (v < e.min) e.min = v;
         if (v > e.max) e.max = v;
       }
       e.plane = shape.length === 3 ? plane : 0;
       latest = entry;
-      this.linesReceived++;
+      s.linesReceived++;
     }
-    if (latest !== this.current) { this.current = latest; this.layout(); }
+    const switched = latest !== s.current;
+    s.current = latest;
+    if (this.view !== s) return;
+    if (switched) this.layout();
     this.schedule();
   }
 
   stop(runId, status, reason) {
-    if (!this.run || runId !== this.run.runId) return;
-    this.status = reason ? `${status.toLowerCase()}: ${reason}` : status.toLowerCase();
+    const s = this.live;
+    if (!s || runId !== s.run.runId) return;
+    s.status = reason ? `${status.toLowerCase()}: ${reason}` : status.toLowerCase();
+    if (this.view !== s) return;
     this.canvas.dataset.status = status.toLowerCase();
     this.schedule();
   }
@@ -147,9 +202,10 @@ class LiveViewer {
 
   // The values shown now: the current entry's latest plane.
   shown() {
-    const e = this.entries[this.current];
+    const e = this.view.entries[this.view.current];
     const n = this.rows * this.cols;
-    return e.data.subarray(e.plane * n, e.plane * n + n);
+    const base = e.perPlane ? 0 : e.plane * n;
+    return e.data.subarray(base, base + n);
   }
 
   limits(values, e) {
@@ -169,22 +225,29 @@ class LiveViewer {
   }
 
   draw() {
-    if (!this.entries) return;
-    const e = this.entries[this.current];
+    const s = this.view;
+    if (!s) return;
+    const e = s.entries[s.current];
     const values = this.shown();
     const [lo, hi] = this.limits(values, e);
     this.lo = lo; this.hi = hi;
     if (this.kind === 'plot') this.drawPlot(e, values, lo, hi); else this.drawImage(values, lo, hi);
-    this.canvas.dataset.filled = String(this.filled);
-    this.canvas.dataset.lines = String(this.linesReceived);
-    this.canvas.dataset.entry = String(this.current);
+    this.canvas.dataset.filled = String(s.filled);
+    this.canvas.dataset.lines = String(s.linesReceived);
+    this.canvas.dataset.entry = String(s.current);
     const energy = e.energy?.[e.plane] ?? e.energy?.[0];
     const axes = e.axes.map((a) => a.name).join(' × ');
-    const where = this.entries.length > 1 ? `${e.name} (${this.current + 1}/${this.entries.length}) · ` : '';
+    const where = s.entries.length > 1 ? `${e.name} (${s.current + 1}/${s.entries.length}) · ` : '';
     const angle = e.rotationAngle ? ` · θ ${format(e.rotationAngle, 1)}°` : '';
     const pol = e.polarization ? ` · ${e.polarization}` : '';
-    this.setMeta(`${this.run.fileName ?? ''} · ${where}${e.stxmScanType} · ${e.shape.join('×')} (${axes}) · `
-      + `${format(energy, 2)} eV${angle}${pol} · ${Math.round((100 * this.filled) / this.total)} % · ${this.status}`);
+    const type = e.stxmScanType ? `${e.stxmScanType} · ` : '';
+    const progress = s.source === 'file'
+      ? (e.shape.length === 3 ? `plane ${e.plane + 1}/${e.shape[0]}` : 'file')
+      : `${Math.round((100 * s.filled) / s.total)} % · ${s.status}`;
+    // A file's name is on the file tools' row above; a live run's file is named here.
+    const name = s.source === 'file' ? '' : `${s.run.fileName ?? ''} · `;
+    this.setMeta(`${name}${where}${type}${e.shape.join('×')} (${axes}) · `
+      + `${Number.isFinite(energy) ? `${format(energy, 2)} eV` : 'no energy'}${angle}${pol} · ${progress}`);
     this.drawColorbar();
   }
 
@@ -243,13 +306,13 @@ class LiveViewer {
     const lo = this.card.querySelector('.stxm-colorbar .lo');
     const hi = this.card.querySelector('.stxm-colorbar .hi');
     if (lo) lo.textContent = Number.isFinite(this.lo) ? format(this.lo, 0) : '';
-    if (hi) hi.textContent = Number.isFinite(this.hi) ? `${format(this.hi, 0)} ${this.run?.units ?? ''}` : '';
+    if (hi) hi.textContent = Number.isFinite(this.hi) ? `${format(this.hi, 0)} ${this.view?.run.units ?? ''}` : '';
   }
 
   fit() {
-    if (!this.entries) return;
+    if (!this.view) return;
     const box = this.host.getBoundingClientRect();
-    const e = this.entries[this.current];
+    const e = this.view.entries[this.view.current];
     let width = this.canvas.width, height = this.canvas.height;
     if (this.kind === 'image') {
       // Keep the physical aspect when both axes are lengths: each pixel is one step wide and one step high.
@@ -266,23 +329,23 @@ class LiveViewer {
   }
 
   cursor(e) {
-    if (!this.entries || this.kind !== 'image') { this.setReadout(null); return; }
+    if (!this.view || this.kind !== 'image') { this.setReadout(null); return; }
     const rect = this.canvas.getBoundingClientRect();
     const col = Math.floor(((e.clientX - rect.left) / rect.width) * this.cols);
     const rowFromTop = Math.floor(((e.clientY - rect.top) / rect.height) * this.rows);
     const row = this.rows - 1 - rowFromTop;
     if (col < 0 || col >= this.cols || row < 0 || row >= this.rows) { this.setReadout(null); return; }
-    const entry = this.entries[this.current];
+    const entry = this.view.entries[this.view.current];
     const [ya, xa] = entry.axes.slice(-2);
     this.setReadout({ col, row, xa, ya, x: xa.values[col], y: ya.values[row], value: this.shown()[row * this.cols + col] });
   }
 
   pick(e) {
-    if (!this.entries || this.kind !== 'image' || !this.dotnet) return;
+    if (!this.view || this.kind !== 'image' || !this.dotnet) return;
     const rect = this.canvas.getBoundingClientRect();
     const row = this.rows - 1 - Math.floor(((e.clientY - rect.top) / rect.height) * this.rows);
     const col = Math.floor(((e.clientX - rect.left) / rect.width) * this.cols);
-    const [ya, xa] = this.entries[this.current].axes.slice(-2);
+    const [ya, xa] = this.view.entries[this.view.current].axes.slice(-2);
     if (row < 0 || row >= this.rows || col < 0 || col >= this.cols || !ya || !xa) return;
     this.canvas.dataset.pickedRow = String(row);
     this.dotnet.invokeMethodAsync('Picked', xa.name, xa.values[col], ya.name, ya.values[row]);
@@ -291,7 +354,7 @@ class LiveViewer {
   setReadout(p) {
     if (!this.readout) return;
     this.readout.textContent = p
-      ? `${p.xa.name} ${format(p.x)} ${p.xa.units}   ${p.ya.name} ${format(p.y)} ${p.ya.units}   value ${Number.isNaN(p.value) ? 'not yet acquired' : `${format(p.value, 0)} ${this.run.units}`}   (row ${p.row}, column ${p.col})`
+      ? `${p.xa.name} ${format(p.x)} ${p.xa.units}   ${p.ya.name} ${format(p.y)} ${p.ya.units}   value ${Number.isNaN(p.value) ? 'not yet acquired' : `${format(p.value, 0)} ${this.view.run.units}`}   (row ${p.row}, column ${p.col})`
       : 'move the cursor over the image for value and axis coordinates';
   }
 

@@ -39,7 +39,7 @@ public static class ImportApi
         return app;
     }
 
-    internal static async Task<Results<Ok<ImportResponse>, ValidationProblem>> ImportBluesky(IFormFile? file, ControlService control, FileValidation validation, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<ImportResponse>, ValidationProblem>> ImportBluesky(IFormFile? file, ControlService control, ViewerFiles storage, FileValidation validation, CancellationToken cancellationToken)
     {
         if (file is null || file.Length == 0)
         {
@@ -63,14 +63,14 @@ public static class ImportApi
         }
 
         var root = Path.GetFullPath(control.DataDirectory);
-        var directory = Path.Combine(root, "imported");
+        var directory = storage.ImportDirectory;
         Directory.CreateDirectory(directory);
         var stem = BlueskyImport.StemOf(file.FileName);
         var files = new List<ImportedFileResponse>();
         for (var i = 0; i < scans.Count; i++)
         {
             var scan = scans[i];
-            var path = FreeName(directory, scans.Count == 1 ? stem : $"{stem}_{i + 1}");
+            var path = ViewerFiles.FreeName(directory, scans.Count == 1 ? stem : $"{stem}_{i + 1}", ".hdf5");
             try
             {
                 await Task.Run(() => BlueskyImport.Write(scan, path), cancellationToken);
@@ -87,18 +87,6 @@ public static class ImportApi
         }
 
         return TypedResults.Ok(new ImportResponse(Path.GetFileName(file.FileName), files));
-    }
-
-    /// <summary>NAME.hdf5 in the directory, or NAME-2.hdf5, NAME-3.hdf5... when taken: an import never replaces a file.</summary>
-    private static string FreeName(string directory, string name)
-    {
-        var path = Path.Combine(directory, name + ".hdf5");
-        for (var n = 2; File.Exists(path); n++)
-        {
-            path = Path.Combine(directory, $"{name}-{n}.hdf5");
-        }
-
-        return path;
     }
 
     private static ValidationProblem Problem(string field, string message) =>

@@ -111,6 +111,7 @@ public static class StxmServiceExtensions
         services.AddSingleton<ControlService>();
         services.AddSingleton<QueueRunner>();
         services.AddSingleton<FileValidation>();
+        services.AddSingleton<ViewerFiles>();
         services.AddHostedService(sp => sp.GetRequiredService<FileValidation>());
         services.AddScoped<Components.Scan.EditorBus>();
         services.AddScoped<Components.Viewer.ViewerBus>();

@@ -7,7 +7,10 @@ namespace StxmWeb.Components.Viewer;
 /// <param name="Y">Its value.</param>
 public sealed record PickedPoint(string XAxis, double X, string YAxis, double Y);
 
-/// <summary>Per-browser events from the image viewer: a click on the image picks a point (and a row).</summary>
+/// <summary>
+/// Per-browser events around the image viewer: a click on the image picks a point (and a row); a file is asked to be
+/// opened in it (from the run history).
+/// </summary>
 public sealed class ViewerBus
 {
     /// <summary>The last point picked.</summary>
@@ -22,4 +25,10 @@ public sealed class ViewerBus
         Picked = point;
         PointPicked?.Invoke(point);
     }
+
+    /// <summary>Raised when a file is to be shown in the viewer: its path on the server.</summary>
+    public event Action<string>? OpenRequested;
+
+    /// <summary>Asks the viewer to open a file.</summary>
+    public void Open(string path) => OpenRequested?.Invoke(path);
 }
