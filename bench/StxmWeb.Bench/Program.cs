@@ -16,6 +16,7 @@ using StxmWeb.Core.Documents;
 // (and the line run-up/run-out) are priced by the plan's kinematics. Usage: StxmWeb.Bench [runs] [output.md]
 // Channel Access: StxmWeb.Bench ca [output.md] (see CaBench). Time estimates of every scan type: StxmWeb.Bench estimates [output.md].
 // The Pixelator live path: StxmWeb.Bench pixelator [output.md] (see PixelatorBench).
+// NXstxm writing beside h5py: StxmWeb.Bench writer [runs] [output.md] (see WriterBench).
 if (args.Length > 0 && args[0] == "estimates")
 {
     return await StxmWeb.Bench.EstimateBench.RunAsync(args.Skip(1).ToArray());
@@ -24,6 +25,11 @@ if (args.Length > 0 && args[0] == "estimates")
 if (args.Length > 0 && args[0] == "pixelator")
 {
     return await StxmWeb.Bench.PixelatorBench.RunAsync(args.Skip(1).ToArray());
+}
+
+if (args.Length > 0 && args[0] == "writer")
+{
+    return await StxmWeb.Bench.WriterBench.RunAsync(args.Skip(1).ToArray());
 }
 
 if (args.Length > 0 && args[0] == "ca")

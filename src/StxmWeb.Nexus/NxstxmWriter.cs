@@ -4,11 +4,25 @@ using StxmWeb.Core.Documents;
 
 namespace StxmWeb.Nexus;
 
+/// <summary>How the final copy of a run's file stores its data.</summary>
+public enum NxstxmCompression
+{
+    /// <summary>Contiguous, as the live file (and as HDF5 writes by default).</summary>
+    Contiguous,
+
+    /// <summary>Chunked, uncompressed.</summary>
+    Chunked,
+
+    /// <summary>Chunked, shuffled and deflated (gzip): what pyStxm writes, several times smaller.</summary>
+    Deflate,
+}
+
 /// <summary>
 /// Writes one NXstxm file per run as the documents arrive. At the descriptor the whole file is laid out (data NaN-filled,
 /// end time = start time, exit status "running") and stays a valid HDF5 file from then on: each frame is written in place
 /// at its dataset's byte offset and flushed, so a crash leaves every acquired line readable. At RunStop the file is
-/// written once more, complete, under a temporary name and renamed over the live one (an atomic replace).
+/// written once more, complete, under a temporary name and renamed over the live one (an atomic replace); that copy's
+/// data are chunked and deflated unless <see cref="Compression"/> says otherwise.
 /// </summary>
 public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
 {
@@ -26,6 +40,9 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
 
     /// <summary>Creates a writer.</summary>
     public NxstxmWriter(ILogger<NxstxmWriter> logger) => _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+
+    /// <summary>How the final copy stores the data (default <see cref="NxstxmCompression.Deflate"/>).</summary>
+    public NxstxmCompression Compression { get; init; } = NxstxmCompression.Deflate;
 
     /// <summary>Raised after a run's file is final: its path and how the run ended.</summary>
     public event Action<RunStop, string>? FileClosed;
@@ -194,7 +211,7 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         var temporary = start.FilePath + ".final";
         try
         {
-            var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, _frames, stop.Time, status, stop.Reason);
+            var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, _frames, stop.Time, status, stop.Reason, Compression);
             layout.Write(temporary, NxstxmLayout.WriteOptions(layout));
             File.Move(temporary, start.FilePath, overwrite: true);
         }

@@ -1,7 +1,8 @@
 """Reads an HDF5 file with h5py (Debian's python3) and prints it as JSON, so tests check files with an independent reader.
 
 Usage: h5read.py FILE   -> {"attrs": {...}, "items": {"/path": {"kind": "group"|"dataset", "attrs": {...},
-                             "shape": [...], "dtype": "...", "value": ..., "offset": int|null}}}
+                             "shape": [...], "dtype": "...", "value": ..., "offset": int|null,
+                             "chunks": [...]|null, "compression": "gzip"|null, "shuffle": bool}}}
 Datasets' values are included in full (NaN as null). Soft links are reported with their target.
 """
 import json
@@ -38,7 +39,8 @@ def main(path):
             if isinstance(obj, h5py.Dataset):
                 entry.update(kind="dataset", shape=list(obj.shape), dtype=str(obj.dtype),
                              string=h5py.check_string_dtype(obj.dtype) is not None,
-                             value=plain(obj[()]), offset=obj.id.get_offset())
+                             value=plain(obj[()]), offset=obj.id.get_offset(),
+                             chunks=list(obj.chunks) if obj.chunks else None, compression=obj.compression, shuffle=obj.shuffle)
             else:
                 entry["kind"] = "group"
             out["items"]["/" + name] = entry

@@ -75,6 +75,40 @@ public sealed class NxstxmWriterTests : IDisposable
         await NexusValidator.AssertConformsAsync(start.FilePath);
     }
 
+    [Theory]
+    [InlineData(NxstxmCompression.Deflate, "gzip", true)]
+    [InlineData(NxstxmCompression.Chunked, null, false)]
+    [InlineData(NxstxmCompression.Contiguous, null, false)]
+    public async Task TheFinalCopy_StoresTheDataAsConfigured_WhileTheLiveFileIsContiguous(NxstxmCompression compression, string? filter, bool shuffled)
+    {
+        var writer = new NxstxmWriter(NullLogger<NxstxmWriter>.Instance) { Compression = compression };
+        var (start, descriptor) = Begin();
+        var ct = TestContext.Current.CancellationToken;
+        await writer.ConsumeAsync(start, ct);
+        await writer.ConsumeAsync(descriptor, ct);
+        await writer.ConsumeAsync(Line(start.RunId, 1, 0, 10), ct);
+        var live = (await H5py.ReadAsync(start.FilePath)).Item("/entry0/counter0/data");
+        await writer.ConsumeAsync(Line(start.RunId, 2, 1, 20), ct);
+        await writer.ConsumeAsync(Line(start.RunId, 3, 2, 30), ct);
+        await writer.ConsumeAsync(new RunStop(start.RunId, ExitStatus.Success, "", start.Time.AddSeconds(3), 3), ct);
+        var file = await H5py.ReadAsync(start.FilePath);
+        var data = file.Item("/entry0/counter0/data");
+
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, live.GetProperty("chunks").ValueKind);
+        Assert.True(live.GetProperty("offset").GetInt64() > 0, "the live file's data are contiguous, written in place");
+        Assert.Equal(filter, data.GetProperty("compression").GetString());
+        Assert.Equal(shuffled, data.GetProperty("shuffle").GetBoolean());
+        Assert.Equal(compression == NxstxmCompression.Contiguous, data.GetProperty("chunks").ValueKind == System.Text.Json.JsonValueKind.Null);
+        if (compression != NxstxmCompression.Contiguous)
+        {
+            Assert.Equal([1, 3, 4], data.GetProperty("chunks").EnumerateArray().Select(c => c.GetInt32()));
+            Assert.Equal(filter, file.Item("/entry0/control/data").GetProperty("compression").GetString());
+        }
+
+        Assert.Equal([10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33], file.Doubles("/entry0/counter0/data"));
+        await NexusValidator.AssertConformsAsync(start.FilePath, compression.ToString());
+    }
+
     /// <summary>The NIAC validator's verdict with warnings set aside (it warns about fields NXstxm does not define).</summary>
     private static string Verdict(string line, string path) =>
         line.Contains(" 0 errors", StringComparison.Ordinal) || line.StartsWith("0 errors", StringComparison.Ordinal) || line.Contains("passed validation", StringComparison.Ordinal)

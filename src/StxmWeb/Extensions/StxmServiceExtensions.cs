@@ -102,7 +102,10 @@ public static class StxmServiceExtensions
         services.AddSingleton<IScanRunner>(sp => sp.GetRequiredService<IInstrument>() is PixelatorInstrument pixelator
             ? new PixelatorScanRunner(pixelator, TimeProvider.System, sp.GetRequiredService<ILogger<PixelatorScanRunner>>())
             : sp.GetRequiredService<ScanEngine>());
-        services.AddSingleton<NxstxmWriter>();
+        services.AddSingleton(sp => new NxstxmWriter(sp.GetRequiredService<ILogger<NxstxmWriter>>())
+        {
+            Compression = sp.GetRequiredService<IOptions<InstrumentOptions>>().Value.FileCompression,
+        });
         services.AddSingleton<LiveBroadcaster>();
         services.AddSingleton<DocumentBroadcaster>(sp => new DocumentBroadcaster(
             [sp.GetRequiredService<NxstxmWriter>(), sp.GetRequiredService<LiveBroadcaster>()],

@@ -48,6 +48,9 @@ public sealed class InstrumentOptions
     /// <summary>The Pixelator backend: where the PixelatorController is and how StxmWeb's names map to its own.</summary>
     public StxmWeb.Pixelator.Backend.PixelatorOptions Pixelator { get; set; } = new();
 
+    /// <summary>How a run's final file stores its data: Deflate (chunked, gzip, as pyStxm), Chunked or Contiguous.</summary>
+    public StxmWeb.Nexus.NxstxmCompression FileCompression { get; set; } = StxmWeb.Nexus.NxstxmCompression.Deflate;
+
     /// <summary>How saved files are validated.</summary>
     public ValidationOptions Validation { get; set; } = new();
 
