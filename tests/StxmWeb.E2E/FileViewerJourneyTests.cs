@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Playwright;
 using StxmWeb.Testing;
 
@@ -20,13 +19,8 @@ public sealed class FileViewerJourneyTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         (_playwright, _browser) = await Chromium.LaunchAsync();
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Python", "make_reader_files.py"));
-        start.ArgumentList.Add(_files);
-        using var process = Process.Start(start)!;
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"make_reader_files.py failed (python3-h5py is installed by tests/run): {errors}");
+        var (code, output) = await PythonScript.RunAsync("make_reader_files.py", _files);
+        Assert.True(code == 0, $"make_reader_files.py failed (python3-h5py is installed by tests/run): {output}");
     }
 
     private static string Runs(string name) => Path.Combine(NexusValidator.SharedDirectory, "data", "pystxm-bluesky-runs", name + ".json");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using StxmWeb.Core.Documents;
 using StxmWeb.Nexus.Import;
@@ -174,15 +173,5 @@ public sealed class BlueskyImportTests : IDisposable
         return root.ToJsonString();
     }
 
-    private static async Task<(int, string)> CheckAsync(string source, string file)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Python", "check_bluesky_import.py"));
-        start.ArgumentList.Add(source);
-        start.ArgumentList.Add(file);
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output.Trim());
-    }
+    private static Task<(int, string)> CheckAsync(string source, string file) => PythonScript.RunAsync("check_bluesky_import.py", source, file);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using StxmWeb.Nexus.Import;
 using StxmWeb.Nexus.Reading;
 using StxmWeb.Testing;
@@ -17,33 +16,16 @@ public sealed class NexusImageReaderTests : IClassFixture<NexusImageReaderTests.
     public NexusImageReaderTests(OtherProgramsFiles files) => _files = files;
 
     /// <summary>The files of Python/make_reader_files.py, and an imported tomogram, made once.</summary>
-    public sealed class OtherProgramsFiles : IDisposable
+    public sealed class OtherProgramsFiles : PythonMadeFiles
     {
         public OtherProgramsFiles()
+            : base("make_reader_files.py")
         {
-            Directory = System.IO.Directory.CreateTempSubdirectory("stxmweb-reader-").FullName;
-            var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Python", "make_reader_files.py"));
-            start.ArgumentList.Add(Directory);
-            using var process = Process.Start(start)!;
-            var errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"make_reader_files.py failed (python3-h5py is installed by tests/run): {errors}");
-            }
-
             var runs = Path.Combine(NexusValidator.SharedDirectory, "data", "pystxm-bluesky-runs", "TOMOGRAPHY_SCAN.json");
             Tomogram = BlueskyImport.Import(File.ReadAllText(runs), "tomogram", Directory)[0].Path;
         }
 
-        public string Directory { get; }
-
         public string Tomogram { get; }
-
-        public string this[string name] => Path.Combine(Directory, name + ".hdf5");
-
-        public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
     }
 
     [Fact]

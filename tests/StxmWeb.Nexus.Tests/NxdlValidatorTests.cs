@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using StxmWeb.Core.Documents;
 using StxmWeb.Core.Scans;
@@ -18,29 +17,7 @@ public sealed class NxdlValidatorTests : IClassFixture<NxdlValidatorTests.HandMa
     public NxdlValidatorTests(HandMadeFiles files) => _files = files;
 
     /// <summary>The h5py-written files (Python/make_broken_files.py), made once for the class.</summary>
-    public sealed class HandMadeFiles : IDisposable
-    {
-        public HandMadeFiles()
-        {
-            Directory = System.IO.Directory.CreateTempSubdirectory("stxmweb-nxdl-").FullName;
-            var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Python", "make_broken_files.py"));
-            start.ArgumentList.Add(Directory);
-            using var process = Process.Start(start)!;
-            var errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"make_broken_files.py failed (python3-h5py is installed by tests/run): {errors}");
-            }
-        }
-
-        public string Directory { get; }
-
-        public string this[string name] => Path.Combine(Directory, name + ".hdf5");
-
-        public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
-    }
+    public sealed class HandMadeFiles() : PythonMadeFiles("make_broken_files.py");
 
     private static ValidationReport Validate(string path) => NxdlValidator.Validate(path, NxdlLibrary.Embedded);
 
