@@ -5,7 +5,8 @@ namespace StxmWeb.Testing;
 
 /// <summary>
 /// StxmWeb on Kestrel at a free loopback port (real sockets), on the simulated microscope with an accelerated clock and
-/// a temporary data directory.
+/// a temporary data directory. When the app is disposed, every NeXus file it wrote there (runs, imports; not users'
+/// uploads) is checked with StxmWeb's validator and the NIAC's: a test whose files do not conform fails.
 /// </summary>
 public sealed class StxmAppFactory : WebApplicationFactory<Program>
 {
@@ -52,7 +53,35 @@ public sealed class StxmAppFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing && _ownsDataDir && Directory.Exists(DataDir))
         {
+            var nonconforming = Nonconforming();
             Directory.Delete(DataDir, recursive: true);
+            if (nonconforming.Count > 0)
+            {
+                throw new InvalidOperationException($"Files the app wrote do not conform to NXstxm:\n{string.Join("\n", nonconforming)}");
+            }
         }
+    }
+
+    /// <summary>The app's NeXus files (uploads aside) that either validator refuses, each with why.</summary>
+    private List<string> Nonconforming()
+    {
+        var uploads = Path.Combine(DataDir, "uploads") + Path.DirectorySeparatorChar;
+        var problems = new List<string>();
+        foreach (var path in Directory.EnumerateFiles(DataDir, "*.hdf5", SearchOption.AllDirectories).Where(p => !p.StartsWith(uploads, StringComparison.Ordinal)))
+        {
+            var ours = StxmWeb.Nexus.Validation.NxdlValidator.Validate(path, StxmWeb.Nexus.Validation.NxdlLibrary.Embedded);
+            if (!ours.IsValid)
+            {
+                problems.Add($"{path}: StxmWeb's validator: {ours.Summary}: {string.Join("; ", ours.Errors)}");
+            }
+
+            var niac = NexusValidator.ValidateAsync(path).GetAwaiter().GetResult();
+            if (!(niac.StartsWith("0 errors", StringComparison.Ordinal) || niac.Contains("passed validation", StringComparison.Ordinal)))
+            {
+                problems.Add($"{path}: cnxvalidate: {niac}");
+            }
+        }
+
+        return problems;
     }
 }
