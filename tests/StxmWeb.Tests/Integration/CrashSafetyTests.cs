@@ -68,6 +68,9 @@ public sealed partial class CrashSafetyTests : IDisposable
             Assert.All(data[..(rows * 40)], v => Assert.False(double.IsNaN(v)));
             Assert.Contains(data, double.IsNaN);
             Assert.Equal("running", file.Item("/entry0/collection/exit_status").GetProperty("value").Text());
+
+            // What a crash leaves is still a conformant NXstxm file (marked running, the rest NaN).
+            await NexusValidator.AssertConformsAsync(path, "killed mid-scan");
         }
         finally
         {
