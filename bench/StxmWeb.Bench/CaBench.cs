@@ -47,8 +47,20 @@ internal static partial class CaBench
         var rows = new StringBuilder();
         try
         {
-            var rsrv = await CatimeAsync(bin, iocPort);
-            var ours = await CatimeAsync(bin, server.Port);
+            // One warm-up run each (a long-running server is warm: StxmWeb's JIT has compiled its hot paths, softIoc's
+            // caches are filled), then the median of three alternating runs per measure.
+            await CatimeAsync(bin, iocPort);
+            await CatimeAsync(bin, server.Port);
+            var rsrvRuns = new List<Dictionary<string, double>>();
+            var ourRuns = new List<Dictionary<string, double>>();
+            for (var run = 0; run < 3; run++)
+            {
+                rsrvRuns.Add(await CatimeAsync(bin, iocPort));
+                ourRuns.Add(await CatimeAsync(bin, server.Port));
+            }
+
+            var rsrv = Median(rsrvRuns);
+            var ours = Median(ourRuns);
             foreach (var (label, key) in new[]
             {
                 ("connect 1000 channels, per channel", "connect"),
@@ -72,7 +84,7 @@ internal static partial class CaBench
                 .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
                 .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {StxmWeb.Bench.BenchMachine.Describe()}")
                 .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- ca bench/results/channel-access.md`")
-                .AppendLine(CultureInfo.InvariantCulture, $"- Servers on loopback, each on its own port; catime {Channels} channels of one ao record (B:AO). Lower is better.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- Servers on loopback, each on its own port; catime {Channels} channels of one ao record (B:AO); one warm-up run per server, then the median of three alternating runs. Lower is better.")
                 .AppendLine("- Target: StxmWeb's server at least as fast as softIoc, StxmWeb's client no slower than libca (5 % noise allowed).")
                 .AppendLine()
                 .AppendLine("## Servers (EPICS catime as the client)")
@@ -101,6 +113,9 @@ internal static partial class CaBench
 
         return 0;
     }
+
+    private static Dictionary<string, double> Median(List<Dictionary<string, double>> runs) =>
+        runs[0].Keys.ToDictionary(k => k, k => runs.Select(r => r[k]).Order().ElementAt(runs.Count / 2));
 
     private static async Task<Dictionary<string, double>> CatimeAsync(string bin, int port)
     {

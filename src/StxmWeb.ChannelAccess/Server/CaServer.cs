@@ -79,6 +79,10 @@ public sealed partial class CaServer : IAsyncDisposable
             try
             {
                 udp.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+
+                // A client connecting many channels sends its searches in bursts: room for a burst, so that none is
+                // dropped and retried after libca's back-off (the kernel's default holds a few hundred datagrams).
+                udp.ReceiveBufferSize = 1 << 20;
                 udp.Bind(new IPEndPoint(address, actual));
             }
             catch (SocketException) when (port == 0 && attempt < 20)
@@ -116,6 +120,11 @@ public sealed partial class CaServer : IAsyncDisposable
             }
 
             socket.NoDelay = true;
+
+            // Room for a burst of requests (catime's 10,000 puts are 240 KB): the client's writes do not stall while
+            // this circuit catches up.
+            socket.ReceiveBufferSize = 1 << 20;
+            socket.SendBufferSize = 1 << 20;
             var circuit = new ServerCircuit(this, socket, _logger);
             _circuits[circuit] = 0;
             _ = circuit.RunAsync(cancellationToken).ContinueWith(t => _circuits.TryRemove(circuit, out var _), TaskScheduler.Default);

@@ -101,6 +101,53 @@ public sealed class ProcessVariable
     }
 
     /// <summary>Carries out a put of a value already converted to the native type.</summary>
+    /// <summary>The value of a scalar double PV, without copying the DBR value; false for any other PV.</summary>
+    internal bool TryReadScalarDouble(out double value)
+    {
+        lock (_gate)
+        {
+            if (_value.Values is double[] { Length: 1 } values)
+            {
+                value = values[0];
+                return true;
+            }
+        }
+
+        value = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// A put of one double to a scalar double PV without a put handler, as <see cref="PutAsync"/> does it but with one
+    /// allocation; false (nothing done) for any other PV.
+    /// </summary>
+    internal bool TryPutScalarDouble(double value)
+    {
+        if (OnPut is not null)
+        {
+            return false;
+        }
+
+        bool changed;
+        lock (_gate)
+        {
+            if (_value.Values is not double[] { Length: 1 } values)
+            {
+                return false;
+            }
+
+            changed = !values[0].Equals(value);
+            _value = _value with { Values = new[] { value }, Timestamp = DateTimeOffset.UtcNow };
+        }
+
+        if (changed)
+        {
+            Changed?.Invoke(this, MonitorMask.Value | MonitorMask.Log);
+        }
+
+        return true;
+    }
+
     public Task PutAsync(DbrValue value, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(value);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Collections.Concurrent;
@@ -10,7 +11,9 @@ namespace StxmWeb.ChannelAccess.Server;
 /// <summary>
 /// One client's TCP circuit: reads requests, answers them, and sends subscription updates. Outgoing messages wait in
 /// one queue and are written in batches; a subscription with an update already queued is not queued again, and the
-/// latest value is encoded when it is sent ("at least one, the most recent, update per subscription").
+/// latest value is encoded when it is sent ("at least one, the most recent, update per subscription"). Replies to a
+/// batch of requests are encoded straight into the batch's buffer as they are made, in order, and written at the end of
+/// the batch; scalar DBR_DOUBLE reads and writes, the bulk of CA traffic, take a path that allocates nothing.
 /// </summary>
 #pragma warning disable CA1001 // _closed outlives RunAsync on purpose (late Close() calls and puts in flight); it holds no unmanaged resource.
 internal sealed partial class ServerCircuit
@@ -23,6 +26,8 @@ internal sealed partial class ServerCircuit
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
+    private int _batchThread;
     private NetworkStream? _stream;
     private volatile bool _inReadBatch;
     private readonly Dictionary<uint, OpenChannel> _channels = [];
@@ -86,8 +91,15 @@ internal sealed partial class ServerCircuit
         {
             var result = await reader.ReadAsync(token).ConfigureAwait(false);
             var buffer = result.Buffer;
+            _batchThread = Environment.CurrentManagedThreadId;
+            _inReadBatch = true;
             while (true)
             {
+                if (TryScalarDouble(ref buffer))
+                {
+                    continue;
+                }
+
                 var status = Framing.TryRead(buffer, out var message, out var consumed, out var error);
                 if (status == OperationStatus.NeedMoreData)
                 {
@@ -108,13 +120,71 @@ internal sealed partial class ServerCircuit
 
             // Answer the whole batch in one write, from this task: no hop to the writer for request/reply traffic.
             _inReadBatch = false;
-            await FlushAsync(token).ConfigureAwait(false);
+            await FlushAsync(token, withBatch: true).ConfigureAwait(false);
             reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
             {
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// The fast path: a READ_NOTIFY or WRITE of one DBR_DOUBLE on a scalar double PV (what catime, pyStxm's motor and
+    /// counter traffic and most clients send) is parsed from the buffer and answered into the batch without a message
+    /// object, a copy of the payload, a DBR value or a queued item. Anything else (other types, arrays, unknown channels,
+    /// PVs with a put handler) goes the general way, which also reports errors.
+    /// </summary>
+    private bool TryScalarDouble(ref ReadOnlySequence<byte> buffer)
+    {
+        const int HeaderSize = 16;
+        var span = buffer.FirstSpan;
+        if (span.Length < HeaderSize)
+        {
+            return false;
+        }
+
+        const ushort DbrDouble = (ushort)DbrBase.Double; // the plain DBR_DOUBLE type code is its base's
+        var command = (CommandId)BinaryPrimitives.ReadUInt16BigEndian(span);
+        var payloadSize = BinaryPrimitives.ReadUInt16BigEndian(span[2..]);
+        if ((command != CommandId.ReadNotify && command != CommandId.Write) || payloadSize == 0xFFFF
+            || BinaryPrimitives.ReadUInt16BigEndian(span[4..]) != DbrDouble || BinaryPrimitives.ReadUInt16BigEndian(span[6..]) > 1
+            || span.Length < HeaderSize + payloadSize || payloadSize % 8 != 0)
+        {
+            return false;
+        }
+
+        var sid = BinaryPrimitives.ReadUInt32BigEndian(span[8..]);
+        var ioid = BinaryPrimitives.ReadUInt32BigEndian(span[12..]);
+        if (FindChannel(sid)?.Pv is not { } pv)
+        {
+            return false;
+        }
+
+        if (command == CommandId.ReadNotify)
+        {
+            if (!pv.TryReadScalarDouble(out var value))
+            {
+                return false;
+            }
+
+            var reply = _batch.GetSpan(HeaderSize + 8);
+            BinaryPrimitives.WriteUInt16BigEndian(reply, (ushort)CommandId.ReadNotify);
+            BinaryPrimitives.WriteUInt16BigEndian(reply[2..], 8);
+            BinaryPrimitives.WriteUInt16BigEndian(reply[4..], DbrDouble);
+            BinaryPrimitives.WriteUInt16BigEndian(reply[6..], 1);
+            BinaryPrimitives.WriteUInt32BigEndian(reply[8..], EcaStatus.Normal);
+            BinaryPrimitives.WriteUInt32BigEndian(reply[12..], ioid);
+            BinaryPrimitives.WriteDoubleBigEndian(reply[16..], value);
+            _batch.Advance(HeaderSize + 8);
+        }
+        else if (payloadSize < 8 || !pv.Writable || !pv.TryPutScalarDouble(BinaryPrimitives.ReadDoubleBigEndian(span[HeaderSize..])))
+        {
+            return false;
+        }
+
+        buffer = buffer.Slice(HeaderSize + payloadSize);
+        return true;
     }
 
     private void Handle(RawMessage message)
@@ -362,6 +432,13 @@ internal sealed partial class ServerCircuit
     /// </summary>
     private void Send(object item)
     {
+        // A reply made by the read loop itself goes into the batch, in request order.
+        if (item is Command reply && _inReadBatch && Environment.CurrentManagedThreadId == _batchThread)
+        {
+            reply.Write(_batch);
+            return;
+        }
+
         // Enqueue first, then look at the flag: while it is set, the read loop's flush at the end of the batch will
         // find this item; once it is cleared, the writer is woken.
         _outbound.Enqueue(item);
@@ -371,10 +448,10 @@ internal sealed partial class ServerCircuit
         }
     }
 
-    /// <summary>Writes everything queued, in as few socket writes as possible.</summary>
-    private async Task FlushAsync(CancellationToken token)
+    /// <summary>Writes the batch's replies (from the read loop only) and everything queued, in as few socket writes as possible.</summary>
+    private async Task FlushAsync(CancellationToken token, bool withBatch = false)
     {
-        if (_outbound.IsEmpty)
+        if (_outbound.IsEmpty && (!withBatch || _batch.WrittenCount == 0))
         {
             return;
         }
@@ -382,6 +459,12 @@ internal sealed partial class ServerCircuit
         await _writeLock.WaitAsync(token).ConfigureAwait(false);
         try
         {
+            if (withBatch && _batch.WrittenCount > 0)
+            {
+                await _stream!.WriteAsync(_batch.WrittenMemory, token).ConfigureAwait(false);
+                _batch.ResetWrittenCount();
+            }
+
             while (!_outbound.IsEmpty)
             {
                 _buffer.ResetWrittenCount();
