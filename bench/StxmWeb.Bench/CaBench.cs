@@ -22,6 +22,9 @@ internal static partial class CaBench
 {
     private const int Channels = 1000;
     private const int RoundTrips = 2000;
+    private const int PutRate = 10_000;
+    private const int WarmUpRuns = 5;
+    private const int MeasuredRuns = 5;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -47,13 +50,17 @@ internal static partial class CaBench
         var rows = new StringBuilder();
         try
         {
-            // One warm-up run each (a long-running server is warm: StxmWeb's JIT has compiled its hot paths, softIoc's
-            // caches are filled), then the median of three alternating runs per measure.
-            await CatimeAsync(bin, iocPort);
-            await CatimeAsync(bin, server.Port);
+            // Warm-up runs (a long-running server is warm: .NET's tiered JIT has recompiled StxmWeb's hot paths with
+            // their profiles, which takes a few runs; softIoc's caches are filled), then the median of three alternating
+            // runs per measure.
+            for (var warmUp = 0; warmUp < WarmUpRuns; warmUp++)
+            {
+                await CatimeAsync(bin, iocPort);
+                await CatimeAsync(bin, server.Port);
+            }
             var rsrvRuns = new List<Dictionary<string, double>>();
             var ourRuns = new List<Dictionary<string, double>>();
-            for (var run = 0; run < 3; run++)
+            for (var run = 0; run < MeasuredRuns; run++)
             {
                 rsrvRuns.Add(await CatimeAsync(bin, iocPort));
                 ourRuns.Add(await CatimeAsync(bin, server.Port));
@@ -73,18 +80,28 @@ internal static partial class CaBench
                 rows.AppendLine(CultureInfo.InvariantCulture, $"| catime: {label} | {rsrv[key]:F3} µs | {ours[key]:F3} µs | {(ours[key] <= rsrv[key] * 1.05 ? "met" : "missed")} |");
             }
 
+            // Monitor throughput: one producer (StxmWeb's client, puts without completion, 10,000 a second) changes B:AO
+            // on the server under test while caEventRate (libca) holds 100 subscriptions to it: 1,000,000 updates/s are
+            // wanted; what arrives is counted.
+            var rsrvEvents = await EventRateAsync(bin, iocPort, libca: true);
+            var ourEvents = await EventRateAsync(bin, server.Port, libca: true);
+            rows.AppendLine(CultureInfo.InvariantCulture, $"| caEventRate: monitor updates/s to 100 subscriptions, 1,000,000/s wanted (more is better) | {rsrvEvents.Events:N0} /s ({rsrvEvents.Puts:N0} puts/s in) | {ourEvents.Events:N0} /s ({ourEvents.Puts:N0} puts/s in) | {(ourEvents.Events >= rsrvEvents.Events * 0.95 ? "met" : "missed")} |");
+
+            var ourClientEvents = await EventRateAsync(bin, iocPort, libca: false);
+
             var (ourP50, ourP95) = await OurClientRoundTripAsync(iocPort);
             var (libP50, libP95) = await PyepicsRoundTripAsync(iocPort);
             var clientRows = new StringBuilder()
                 .AppendLine(CultureInfo.InvariantCulture, $"| get round trip p50 | {libP50:F1} µs | {ourP50:F1} µs | {(ourP50 <= libP50 * 1.05 ? "met" : "missed")} |")
-                .AppendLine(CultureInfo.InvariantCulture, $"| get round trip p95 | {libP95:F1} µs | {ourP95:F1} µs | {(ourP95 <= libP95 * 1.05 ? "met" : "missed")} |");
+                .AppendLine(CultureInfo.InvariantCulture, $"| get round trip p95 | {libP95:F1} µs | {ourP95:F1} µs | {(ourP95 <= libP95 * 1.05 ? "met" : "missed")} |")
+                .AppendLine(CultureInfo.InvariantCulture, $"| monitor updates/s, 100 subscriptions (more is better) | {rsrvEvents.Events:N0} /s (caEventRate) | {ourClientEvents.Events:N0} /s | {(ourClientEvents.Events >= rsrvEvents.Events * 0.95 ? "met" : "missed")} |");
             var report = new StringBuilder()
                 .AppendLine("# Channel Access: StxmWeb's server and client beside EPICS Base")
                 .AppendLine()
                 .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
                 .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {StxmWeb.Bench.BenchMachine.Describe()}")
                 .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- ca bench/results/channel-access.md`")
-                .AppendLine(CultureInfo.InvariantCulture, $"- Servers on loopback, each on its own port; catime {Channels} channels of one ao record (B:AO); one warm-up run per server, then the median of three alternating runs. Lower is better.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- Servers on loopback, each on its own port; catime {Channels} channels of one ao record (B:AO); {WarmUpRuns} warm-up runs per server, then the median of {MeasuredRuns} alternating runs. Lower is better, except where marked.")
                 .AppendLine("- Target: StxmWeb's server at least as fast as softIoc, StxmWeb's client no slower than libca (5 % noise allowed).")
                 .AppendLine()
                 .AppendLine("## Servers (EPICS catime as the client)")
@@ -95,7 +112,7 @@ internal static partial class CaBench
                 .AppendLine()
                 .AppendLine(CultureInfo.InvariantCulture, $"## Clients against softIoc ({RoundTrips} sequential DBR_DOUBLE gets)")
                 .AppendLine()
-                .AppendLine("| measure | libca (pyepics 3.4, Debian libca 7.0) | StxmWeb CaClient | target |")
+                .AppendLine("| measure | libca (pyepics 3.4 / Debian libca 7.0 for gets, EPICS Base's caEventRate for monitors) | StxmWeb CaClient | target |")
                 .AppendLine("|---|---|---|---|")
                 .Append(clientRows);
             Console.WriteLine(report);
@@ -112,6 +129,89 @@ internal static partial class CaBench
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Monitor updates per second delivered to 100 subscriptions of B:AO while a producer puts new values as fast as it
+    /// can (paced at PutRate): the subscriber is EPICS's caEventRate (libca) or StxmWeb's client; the rate is counted over 6 s after 1 s.
+    /// </summary>
+    private static async Task<(double Events, double Puts)> EventRateAsync(string bin, int port, bool libca)
+    {
+        const int Subscriptions = 100;
+        var options = new CaClientOptions { AutoAddressList = false, ServerPort = port, AddressList = { new IPEndPoint(IPAddress.Loopback, port) } };
+        await using var producerClient = new CaClient(options);
+        var producerChannel = await producerClient.ConnectAsync("B:AO");
+        using var stop = new CancellationTokenSource();
+        long puts = 0;
+        var producer = Task.Run(async () =>
+        {
+            // Paced: the same input to both servers, PutRate puts/s (each a change that 100 subscriptions want).
+            var value = 0.0;
+            var begun = Stopwatch.GetTimestamp();
+            while (!stop.IsCancellationRequested)
+            {
+                var owed = (long)(Stopwatch.GetElapsedTime(begun).TotalSeconds * PutRate) - Interlocked.Read(ref puts);
+                for (var i = 0; i < owed; i++)
+                {
+                    await producerChannel.PutAsync(value++, wait: false);
+                    Interlocked.Increment(ref puts);
+                }
+
+                await Task.Delay(1);
+            }
+        });
+
+        double events;
+        long putsAtStart;
+        double putRate;
+        if (libca)
+        {
+            // caEventRate prints "CA Event Rate (Hz): current X mean Y" after sample periods of 1, 2, 4 s...: the 2 s
+            // and 4 s samples are taken.
+            // stdbuf: caEventRate's printf is block-buffered into a pipe.
+            var process = Start("/usr/bin/stdbuf", port, null, "-oL", Path.Combine(bin, "caEventRate"), "B:AO", Subscriptions.ToString(CultureInfo.InvariantCulture));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var rates = new List<double>();
+            putsAtStart = Interlocked.Read(ref puts);
+            var started = Stopwatch.GetTimestamp();
+            while (rates.Count < 3 && await process.StandardOutput.ReadLineAsync(deadline.Token) is { } line)
+            {
+                if (EventRatePattern().Match(line) is { Success: true } match)
+                {
+                    rates.Add(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
+                }
+            }
+
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            process.Kill();
+            await process.WaitForExitAsync();
+            events = (rates[1] * 2 + rates[2] * 4) / 6;
+            putRate = (Interlocked.Read(ref puts) - putsAtStart) / seconds;
+        }
+        else
+        {
+            await using var client = new CaClient(options);
+            long count = 0;
+            var subscriptions = new List<CaSubscription>();
+            for (var i = 0; i < Subscriptions; i++)
+            {
+                var channel = await client.ConnectAsync("B:AO");
+                subscriptions.Add(await channel.SubscribeAsync(_ => Interlocked.Increment(ref count), MonitorMask.Value, DbrFamily.Plain));
+            }
+
+            await Task.Delay(1000);
+            var countAtStart = Interlocked.Read(ref count);
+            putsAtStart = Interlocked.Read(ref puts);
+            var started = Stopwatch.GetTimestamp();
+            await Task.Delay(6000);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            events = (Interlocked.Read(ref count) - countAtStart) / seconds;
+            putRate = (Interlocked.Read(ref puts) - putsAtStart) / seconds;
+        }
+
+        await stop.CancelAsync();
+        await producer;
+        return (events, putRate);
     }
 
     private static Dictionary<string, double> Median(List<Dictionary<string, double>> runs) =>
@@ -227,6 +327,9 @@ internal static partial class CaBench
 
     [GeneratedRegex(@"Per Op,\s+([\d.]+) uS")]
     private static partial Regex PerOpPattern();
+
+    [GeneratedRegex(@"CA Event Rate \(Hz\): current ([\d.e+]+)")]
+    private static partial Regex EventRatePattern();
 
     [GeneratedRegex(@"Get Latency - mean = ([\d.]+) uS")]
     private static partial Regex LatencyPattern();

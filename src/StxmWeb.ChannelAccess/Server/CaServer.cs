@@ -100,7 +100,7 @@ public sealed partial class CaServer : IAsyncDisposable
         }
 
         _acceptLoop = AcceptAsync(_stop.Token);
-        _udpLoop = SearchLoopAsync(_stop.Token);
+        _udpLoop = DedicatedThread.Run("CA search", () => SearchLoop(_stop.Token));
         LogStarted(_logger, address, Port, _pvs.Count);
         return Task.CompletedTask;
     }
@@ -131,17 +131,18 @@ public sealed partial class CaServer : IAsyncDisposable
         }
     }
 
-    private async Task SearchLoopAsync(CancellationToken cancellationToken)
+    private void SearchLoop(CancellationToken cancellationToken)
     {
         var buffer = new byte[65_536];
         var reply = new System.Buffers.ArrayBufferWriter<byte>();
         EndPoint any = new IPEndPoint(IPAddress.Any, 0);
         while (!cancellationToken.IsCancellationRequested)
         {
-            SocketReceiveFromResult received;
+            int receivedBytes;
+            EndPoint from = any;
             try
             {
-                received = await _udp!.ReceiveFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
+                receivedBytes = _udp!.ReceiveFrom(buffer, SocketFlags.None, ref from);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
             {
@@ -155,7 +156,7 @@ public sealed partial class CaServer : IAsyncDisposable
             reply.ResetWrittenCount();
             uint sequence = 0;
             var found = false;
-            foreach (var message in Framing.ReadAll(buffer.AsMemory(0, received.ReceivedBytes), out _))
+            foreach (var message in Framing.ReadAll(buffer.AsMemory(0, receivedBytes), out _))
             {
                 Command command;
                 try
@@ -188,7 +189,7 @@ public sealed partial class CaServer : IAsyncDisposable
             {
                 try
                 {
-                    await _udp.SendToAsync(reply.WrittenMemory, SocketFlags.None, received.RemoteEndPoint, cancellationToken).ConfigureAwait(false);
+                    _udp.SendTo(reply.WrittenSpan, SocketFlags.None, from);
                 }
                 catch (SocketException)
                 {

@@ -10,6 +10,7 @@ public sealed class ProcessVariable
 {
     private readonly Lock _gate = new();
     private DbrValue _value;
+    private long _version;
 
     /// <summary>Creates a PV with an initial value (its base and length are the native type and count).</summary>
     public ProcessVariable(string name, DbrValue initial, bool writable = true, int? maxCount = null)
@@ -40,8 +41,8 @@ public sealed class ProcessVariable
     /// </summary>
     public Func<DbrValue, CancellationToken, Task>? OnPut { get; init; }
 
-    /// <summary>Raised after the value or its alarm changed, with the events that happened.</summary>
-    public event Action<ProcessVariable, MonitorMask>? Changed;
+    /// <summary>Raised after the value or its alarm changed, with the events that happened and the new value.</summary>
+    public event Action<ProcessVariable, PvChange>? Changed;
 
     /// <summary>The current value and metadata.</summary>
     public DbrValue Value
@@ -55,6 +56,15 @@ public sealed class ProcessVariable
         }
     }
 
+    /// <summary>The current value with its version (one more at every change), read together.</summary>
+    internal (DbrValue Value, long Version) Snapshot()
+    {
+        lock (_gate)
+        {
+            return (_value, _version);
+        }
+    }
+
     /// <summary>Replaces the value (already of the native type), time-stamps it and posts the events it makes.</summary>
     public void Update(DbrValue value)
     {
@@ -65,10 +75,13 @@ public sealed class ProcessVariable
         }
 
         MonitorMask events;
+        DbrValue stored;
+        long version;
         lock (_gate)
         {
             var old = _value;
-            _value = value with { Timestamp = DateTimeOffset.UtcNow };
+            _value = stored = value with { Timestamp = DateTimeOffset.UtcNow };
+            version = ++_version;
             events = MonitorMask.None;
             if (!ValuesEqual(old.Values, value.Values))
             {
@@ -89,7 +102,7 @@ public sealed class ProcessVariable
 
         if (events != MonitorMask.None)
         {
-            Changed?.Invoke(this, events);
+            Changed?.Invoke(this, new PvChange(events, stored, version));
         }
     }
 
@@ -100,7 +113,6 @@ public sealed class ProcessVariable
         Update(Value with { Values = values });
     }
 
-    /// <summary>Carries out a put of a value already converted to the native type.</summary>
     /// <summary>The value of a scalar double PV, without copying the DBR value; false for any other PV.</summary>
     internal bool TryReadScalarDouble(out double value)
     {
@@ -129,6 +141,8 @@ public sealed class ProcessVariable
         }
 
         bool changed;
+        DbrValue stored;
+        long version;
         lock (_gate)
         {
             if (_value.Values is not double[] { Length: 1 } values)
@@ -137,17 +151,19 @@ public sealed class ProcessVariable
             }
 
             changed = !values[0].Equals(value);
-            _value = _value with { Values = new[] { value }, Timestamp = DateTimeOffset.UtcNow };
+            _value = stored = _value with { Values = new[] { value }, Timestamp = DateTimeOffset.UtcNow };
+            version = ++_version;
         }
 
         if (changed)
         {
-            Changed?.Invoke(this, MonitorMask.Value | MonitorMask.Log);
+            Changed?.Invoke(this, new PvChange(MonitorMask.Value | MonitorMask.Log, stored, version));
         }
 
         return true;
     }
 
+    /// <summary>Carries out a put of a value already converted to the native type.</summary>
     public Task PutAsync(DbrValue value, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -197,3 +213,9 @@ public sealed class ProcessVariable
         return true;
     }
 }
+
+/// <summary>
+/// One change of a <see cref="ProcessVariable"/>: the monitor events it makes, the value it left, and that value's
+/// version (increasing; a later change has a larger one, whatever order handlers see them in).
+/// </summary>
+public readonly record struct PvChange(MonitorMask Events, DbrValue Value, long Version);

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
@@ -10,10 +9,13 @@ namespace StxmWeb.ChannelAccess.Server;
 
 /// <summary>
 /// One client's TCP circuit: reads requests, answers them, and sends subscription updates. Outgoing messages wait in
-/// one queue and are written in batches; a subscription with an update already queued is not queued again, and the
-/// latest value is encoded when it is sent ("at least one, the most recent, update per subscription"). Replies to a
-/// batch of requests are encoded straight into the batch's buffer as they are made, in order, and written at the end of
-/// the batch; scalar DBR_DOUBLE reads and writes, the bulk of CA traffic, take a path that allocates nothing.
+/// one queue and are written in batches. As RSRV does, every change of a monitored PV is queued (its value held, not
+/// copied) while the client keeps up; a subscription with <see cref="SnapshotsPerSubscription"/> updates waiting, or a
+/// circuit with <see cref="QueuedLimit"/>, or a client that asked for flow control (EVENTS_OFF), gets one "latest"
+/// update instead, encoded when it is sent: at least one, the most recent, update per subscription, and a bounded
+/// queue. Replies to a batch of requests are encoded straight into the batch's buffer as they are made, in order, and
+/// written at the end of the batch; scalar DBR_DOUBLE reads and writes, the bulk of CA traffic, take a path that
+/// allocates nothing.
 /// </summary>
 #pragma warning disable CA1001 // _closed outlives RunAsync on purpose (late Close() calls and puts in flight); it holds no unmanaged resource.
 internal sealed partial class ServerCircuit
@@ -22,13 +24,20 @@ internal sealed partial class ServerCircuit
     private readonly CaServer _server;
     private readonly Socket _socket;
     private readonly ILogger _logger;
-    private readonly ConcurrentQueue<object> _outbound = new();
+    /// <summary>Updates one subscription may have waiting before newer changes are coalesced into its latest value.</summary>
+    internal const int SnapshotsPerSubscription = 32;
+
+    /// <summary>Messages a circuit may have waiting before every subscription is coalesced.</summary>
+    internal const int QueuedLimit = 16_384;
+
+    private readonly ConcurrentQueue<Outgoing> _outbound = new();
+    private int _queued;
+    private int _writerSignalled;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
     private int _batchThread;
-    private NetworkStream? _stream;
     private volatile bool _inReadBatch;
     private readonly Dictionary<uint, OpenChannel> _channels = [];
     private readonly Lock _gate = new();
@@ -49,22 +58,22 @@ internal sealed partial class ServerCircuit
 
     public void Close() => _closed.Cancel();
 
+    /// <summary>
+    /// Serves the circuit until the client leaves or the server stops. As RSRV does, each circuit has two threads of its
+    /// own: one blocks in recv and answers requests (no wake-up through the thread pool between a request and its
+    /// reply), the other sends monitor updates and late replies.
+    /// </summary>
     public async Task RunAsync(CancellationToken serverStopping)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, _closed.Token);
         var token = linked.Token;
-        await using var stream = new NetworkStream(_socket, ownsSocket: true);
-        _stream = stream;
-        var writer = WriteLoopAsync(token);
+        using var unblock = token.Register(() => Shutdown());
         Send(new VersionResponse());
+        var reader = DedicatedThread.Run($"CA circuit read {_socket.RemoteEndPoint}", () => ReadLoop());
+        var writer = DedicatedThread.Run($"CA circuit write {_socket.RemoteEndPoint}", () => WriteLoop(token));
         try
         {
-            // Large read segments: a burst of requests is parsed and answered in few reads and writes.
-            await ReadLoopAsync(PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024)), token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The client went away or the server is stopping.
+            await reader.ConfigureAwait(false);
         }
         finally
         {
@@ -80,27 +89,64 @@ internal sealed partial class ServerCircuit
             }
 
             await writer.ConfigureAwait(false);
+            _socket.Dispose();
 
             // _closed is not disposed: Close() and puts still in flight may use it after the circuit ended.
         }
     }
 
-    private async Task ReadLoopAsync(PipeReader reader, CancellationToken token)
+    private void Shutdown()
     {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
+    private void ReadLoop()
+    {
+        // Large reads: a burst of requests is parsed and answered in few reads and writes.
+        var buffer = new byte[64 * 1024];
+        var start = 0;
+        var end = 0;
+        _batchThread = Environment.CurrentManagedThreadId;
         while (true)
         {
-            var result = await reader.ReadAsync(token).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            _batchThread = Environment.CurrentManagedThreadId;
+            if (end == buffer.Length)
+            {
+                if (start == 0)
+                {
+                    Array.Resize(ref buffer, buffer.Length * 2); // one message larger than the buffer
+                }
+                else
+                {
+                    buffer.AsSpan(start, end - start).CopyTo(buffer);
+                    end -= start;
+                    start = 0;
+                }
+            }
+
+            var received = _socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+            if (received == 0)
+            {
+                return;
+            }
+
+            end += received;
+            var pending = new ReadOnlySequence<byte>(buffer, start, end - start);
             _inReadBatch = true;
             while (true)
             {
-                if (TryScalarDouble(ref buffer))
+                if (TryScalarDouble(ref pending))
                 {
                     continue;
                 }
 
-                var status = Framing.TryRead(buffer, out var message, out var consumed, out var error);
+                var status = Framing.TryRead(pending, out var message, out var consumed, out var error);
                 if (status == OperationStatus.NeedMoreData)
                 {
                     break;
@@ -110,21 +156,27 @@ internal sealed partial class ServerCircuit
                 {
                     // Framing is lost: the circuit cannot go on (rsrv closes it too).
                     LogDropped(_logger, ClientName, HostName, error ?? "invalid data");
+                    Flush(withBatch: true);
                     return;
                 }
 
-                buffer = buffer.Slice(consumed);
+                pending = pending.Slice(consumed);
                 _inReadBatch = true;
                 Handle(message);
             }
 
-            // Answer the whole batch in one write, from this task: no hop to the writer for request/reply traffic.
-            _inReadBatch = false;
-            await FlushAsync(token, withBatch: true).ConfigureAwait(false);
-            reader.AdvanceTo(buffer.Start, buffer.End);
-            if (result.IsCompleted)
+            start = end - (int)pending.Length;
+            if (start == end)
             {
-                return;
+                start = end = 0;
+            }
+
+            // Answer when the client has nothing more waiting (as RSRV does): a burst of requests gets its replies in
+            // one write, a lone request at once.
+            if (_socket.Available == 0 || _batch.WrittenCount >= 256 * 1024)
+            {
+                _inReadBatch = false;
+                Flush(withBatch: true);
             }
         }
     }
@@ -351,7 +403,7 @@ internal sealed partial class ServerCircuit
         }
 
         // The first update is unconditional.
-        subscription.Post(force: true);
+        subscription.PostInitial();
     }
 
     private void Unsubscribe(EventCancelRequest cancel)
@@ -399,10 +451,12 @@ internal sealed partial class ServerCircuit
     }
 
     /// <summary>The PV's value as <paramref name="type"/>: count 0 means the current length (CA 4.13).</summary>
-    private static (uint Status, uint Count, byte[] Data) Encode(ProcessVariable pv, ushort type, uint requested)
+    private static (uint Status, uint Count, byte[] Data) Encode(ProcessVariable pv, ushort type, uint requested) =>
+        Encode(pv.Value, pv.MaxCount, type, requested);
+
+    private static (uint Status, uint Count, byte[] Data) Encode(DbrValue value, int maxCount, ushort type, uint requested)
     {
-        var value = pv.Value;
-        var count = requested == 0 ? value.Count : (int)Math.Min(requested, (uint)pv.MaxCount);
+        var count = requested == 0 ? value.Count : (int)Math.Min(requested, (uint)maxCount);
         if (!DbrConvert.TryConvert(value, Dbr.Base(type), out var converted, out _))
         {
             return (EcaStatus.NoConvert, (uint)count, new byte[Dbr.Size(type, count)]);
@@ -441,27 +495,33 @@ internal sealed partial class ServerCircuit
 
         // Enqueue first, then look at the flag: while it is set, the read loop's flush at the end of the batch will
         // find this item; once it is cleared, the writer is woken.
+        Enqueue(new Outgoing(item, null));
+    }
+
+    private void Enqueue(Outgoing item)
+    {
+        Interlocked.Increment(ref _queued);
         _outbound.Enqueue(item);
-        if (!_inReadBatch)
+        if (!_inReadBatch && Interlocked.Exchange(ref _writerSignalled, 1) == 0)
         {
             _wake.Release();
         }
     }
 
     /// <summary>Writes the batch's replies (from the read loop only) and everything queued, in as few socket writes as possible.</summary>
-    private async Task FlushAsync(CancellationToken token, bool withBatch = false)
+    private void Flush(bool withBatch = false)
     {
         if (_outbound.IsEmpty && (!withBatch || _batch.WrittenCount == 0))
         {
             return;
         }
 
-        await _writeLock.WaitAsync(token).ConfigureAwait(false);
+        _writeLock.Wait();
         try
         {
             if (withBatch && _batch.WrittenCount > 0)
             {
-                await _stream!.WriteAsync(_batch.WrittenMemory, token).ConfigureAwait(false);
+                _socket.Send(_batch.WrittenSpan);
                 _batch.ResetWrittenCount();
             }
 
@@ -470,20 +530,21 @@ internal sealed partial class ServerCircuit
                 _buffer.ResetWrittenCount();
                 while (_buffer.WrittenCount < 1024 * 1024 && _outbound.TryDequeue(out var item))
                 {
-                    switch (item)
+                    Interlocked.Decrement(ref _queued);
+                    switch (item.Item)
                     {
                         case Command command:
                             command.Write(_buffer);
                             break;
-                        case Subscription subscription when !_eventsOff:
-                            subscription.WriteUpdate(_buffer);
+                        case Subscription subscription:
+                            subscription.WriteUpdate(_buffer, item.Change, _eventsOff);
                             break;
                     }
                 }
 
                 if (_buffer.WrittenCount > 0)
                 {
-                    await _stream!.WriteAsync(_buffer.WrittenMemory, token).ConfigureAwait(false);
+                    _socket.Send(_buffer.WrittenSpan);
                 }
             }
         }
@@ -493,14 +554,15 @@ internal sealed partial class ServerCircuit
         }
     }
 
-    private async Task WriteLoopAsync(CancellationToken token)
+    private void WriteLoop(CancellationToken token)
     {
         try
         {
             while (true)
             {
-                await _wake.WaitAsync(token).ConfigureAwait(false);
-                await FlushAsync(token).ConfigureAwait(false);
+                _wake.Wait(token);
+                Volatile.Write(ref _writerSignalled, 0);
+                Flush();
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -534,7 +596,14 @@ internal sealed partial class ServerCircuit
         }
     }
 
-    /// <summary>A monitor: queued at most once; encodes the PV's latest value when its turn to be sent comes.</summary>
+    /// <summary>A message waiting to be sent: a command, or a subscription's update (a held value, or null: its latest).</summary>
+    private readonly record struct Outgoing(object Item, PvChange? Change);
+
+    /// <summary>
+    /// A monitor. Each change is queued with its value until <see cref="SnapshotsPerSubscription"/> wait or the circuit
+    /// is full; then one "latest" update stands for all later changes until it is sent. Versions keep the updates in
+    /// the order of the PV's changes even when changes are posted from several threads: an older one is dropped.
+    /// </summary>
     private sealed class Subscription : IDisposable
     {
         private readonly ServerCircuit _circuit;
@@ -543,8 +612,11 @@ internal sealed partial class ServerCircuit
         private readonly uint _count;
         private readonly uint _id;
         private readonly MonitorMask _mask;
-        private int _queued;
-        private int _held;
+        private readonly Lock _gate = new();
+        private int _snapshots;
+        private bool _latestQueued;
+        private bool _held;
+        private long _lastVersion = -1;
 
         public Subscription(ServerCircuit circuit, ProcessVariable pv, ushort type, uint count, uint id, MonitorMask mask)
         {
@@ -557,47 +629,103 @@ internal sealed partial class ServerCircuit
             pv.Changed += OnChanged;
         }
 
-        public void Post(bool force = false)
+        /// <summary>The first update: the current value, unconditionally.</summary>
+        public void PostInitial()
         {
-            if (force || Interlocked.Exchange(ref _queued, 1) == 0)
+            lock (_gate)
             {
-                Volatile.Write(ref _queued, 1);
-                _circuit.Send(this);
+                QueueLatest();
             }
         }
 
+        /// <summary>EVENTS_ON: a subscription that changed while the client held events off sends its latest value.</summary>
         public void Release()
         {
-            if (Interlocked.Exchange(ref _held, 0) == 1)
+            lock (_gate)
             {
-                Volatile.Write(ref _queued, 0);
-                Post();
+                if (_held)
+                {
+                    _held = false;
+                    QueueLatest();
+                }
             }
         }
 
-        public void WriteUpdate(IBufferWriter<byte> writer)
+        public void WriteUpdate(IBufferWriter<byte> writer, PvChange? change, bool eventsOff)
         {
-            Volatile.Write(ref _queued, 0);
-            var (status, count, data) = Encode(_pv, _type, _count);
+            DbrValue value;
+            lock (_gate)
+            {
+                if (change is null)
+                {
+                    _latestQueued = false;
+                }
+                else
+                {
+                    _snapshots--;
+                }
+
+                if (eventsOff)
+                {
+                    // Flow control: nothing is sent now; the latest value goes when the client turns events on.
+                    _held = true;
+                    return;
+                }
+
+                if (change is { } held)
+                {
+                    value = held.Value;
+                }
+                else
+                {
+                    (value, var version) = _pv.Snapshot();
+                    _lastVersion = Math.Max(_lastVersion, version);
+                }
+            }
+
+            var (status, count, data) = Encode(value, _pv.MaxCount, _type, _count);
             new EventAddResponse(_type, count, status, _id, data).Write(writer);
         }
 
         public void Dispose() => _pv.Changed -= OnChanged;
 
-        private void OnChanged(ProcessVariable pv, MonitorMask events)
+        private void OnChanged(ProcessVariable pv, PvChange change)
         {
-            if ((events & _mask) == MonitorMask.None)
+            if ((change.Events & _mask) == MonitorMask.None)
             {
                 return;
             }
 
-            if (_circuit._eventsOff)
+            lock (_gate)
             {
-                Volatile.Write(ref _held, 1);
-                return;
+                if (_circuit._eventsOff)
+                {
+                    _held = true;
+                }
+                else if (change.Version <= _lastVersion || _latestQueued)
+                {
+                    // Older than what is queued already, or covered by the latest update waiting to be sent.
+                }
+                else if (_snapshots < SnapshotsPerSubscription && Volatile.Read(ref _circuit._queued) < QueuedLimit)
+                {
+                    _snapshots++;
+                    _lastVersion = change.Version;
+                    _circuit.Enqueue(new Outgoing(this, change));
+                }
+                else
+                {
+                    QueueLatest();
+                }
             }
+        }
 
-            Post();
+        private void QueueLatest()
+        {
+            if (!_latestQueued)
+            {
+                _latestQueued = true;
+                _circuit.Enqueue(new Outgoing(this, null));
+            }
         }
     }
 }
