@@ -160,6 +160,7 @@ internal sealed class ClientCircuit
         {
             var result = await reader.ReadAsync(token).ConfigureAwait(false);
             var buffer = result.Buffer;
+            Interlocked.Exchange(ref _lastReceived, Environment.TickCount64); // heard from the server (echo timer)
             while (true)
             {
                 if (TryUpdate(ref buffer))
@@ -179,7 +180,6 @@ internal sealed class ClientCircuit
                 }
 
                 buffer = buffer.Slice(consumed);
-                Interlocked.Exchange(ref _lastReceived, Environment.TickCount64);
                 try
                 {
                     Handle(Commands.Decode(message, Role.Server));
@@ -225,7 +225,6 @@ internal sealed class ClientCircuit
 
         var value = Dbr.Decode(type, count, span.Slice(HeaderSize, payloadSize));
         buffer = buffer.Slice(HeaderSize + payloadSize);
-        Interlocked.Exchange(ref _lastReceived, Environment.TickCount64);
         subscription.Deliver(value);
         return true;
     }

@@ -205,22 +205,41 @@ public static class Dbr
         var family = Family(type);
         var @base = Base(type);
         var size = Size(type, count);
-        Span<byte> data = size <= 1024 ? stackalloc byte[size] : new byte[size];
-        data.Clear();
-        payload[..Math.Min(payload.Length, size)].CopyTo(data);
 
-        var value = new DbrValue { Base = @base, Values = ReadValues(data[ValueOffsets[(int)family][(int)@base]..], @base, count) };
+        // A short payload (a server may send fewer bytes than the count implies) is read as zero-padded.
+        ReadOnlySpan<byte> data;
+        if (payload.Length < size)
+        {
+            var padded = new byte[size];
+            payload.CopyTo(padded);
+            data = padded;
+        }
+        else
+        {
+            data = payload;
+        }
+
+        // One value object, with the status and time-stamp read first (this is every monitor update's path).
+        short status = 0, severity = 0;
+        var timestamp = Epoch;
         if (family != DbrFamily.Plain)
         {
-            value = value with { Status = BinaryPrimitives.ReadInt16BigEndian(data), Severity = BinaryPrimitives.ReadInt16BigEndian(data[2..]) };
+            status = BinaryPrimitives.ReadInt16BigEndian(data);
+            severity = BinaryPrimitives.ReadInt16BigEndian(data[2..]);
         }
 
         if (family == DbrFamily.Time)
         {
             var seconds = BinaryPrimitives.ReadUInt32BigEndian(data[4..]);
             var nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(data[8..]);
-            value = value with { Timestamp = Epoch + TimeSpan.FromSeconds(seconds) + TimeSpan.FromTicks(nanoseconds / 100) };
+            timestamp = Epoch + TimeSpan.FromSeconds(seconds) + TimeSpan.FromTicks(nanoseconds / 100);
         }
+
+        var value = new DbrValue
+        {
+            Base = @base, Values = ReadValues(data[ValueOffsets[(int)family][(int)@base]..], @base, count),
+            Status = status, Severity = severity, Timestamp = timestamp,
+        };
 
         if (family is DbrFamily.Gr or DbrFamily.Ctrl)
         {
