@@ -1,8 +1,9 @@
 // StxmWeb image viewer: receives runStart / lines / runStop from the live hub (SignalR, MessagePack) and draws the
 // image on a canvas as lines arrive, outside Blazor's render diff; or shows an opened file, one plane at a time, as the
-// server sends it (showFile / setPlane). Colour maps, auto or percentile contrast, a colour bar, and value + stage
-// coordinates under the cursor. What is shown (`view`) is the live run's state or the file's; the live run keeps
-// filling while a file is shown.
+// server sends it (showFile / setPlane). Colour maps, auto / percentile / manual contrast with a histogram, a colour
+// bar, value + stage coordinates under the cursor, zoom and pan (wheel, drag, keyboard), and three tools: pick a point
+// (click), draw a line (its profile is plotted; it can become a line spectrum) or a rectangle (a region for the next
+// scan). What is shown (`view`) is the live run's state or the file's; the live run keeps filling while a file is shown.
 
 const ANCHORS = {
   viridis: [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]],
@@ -32,13 +33,23 @@ class LiveViewer {
     this.dotnet = dotnet;
     this.host = host;
     this.card = host.closest('.stxm-viewer') ?? host;
+    this.stage = host.querySelector('.stxm-stage');
     this.canvas = host.querySelector('canvas');
+    this.overlay = host.querySelector('.stxm-overlay');
+    this.histogram = this.card.querySelector('.stxm-histogram-canvas');
+    this.profileCanvas = this.card.querySelector('.stxm-profile-canvas');
+    this.profileText = this.card.querySelector('.stxm-profile-readout');
     this.ctx = this.canvas.getContext('2d');
     this.meta = this.card.querySelector('.stxm-viewer-meta');
     this.readout = this.card.querySelector('.stxm-cursor');
     this.colorbar = this.card.querySelector('.stxm-colorbar-canvas');
     this.table = lut(colormap);
     this.contrast = 'auto';
+    this.manual = null;
+    this.tool = 'pick';
+    this.zoom = 1; this.tx = 0; this.ty = 0;
+    this.drag = null;
+    this.profile = null;
     this.live = null;
     this.file = null;
     this.view = null;
@@ -47,11 +58,18 @@ class LiveViewer {
     this.resize.observe(host);
     this.onMove = (e) => this.cursor(e);
     this.onLeave = () => this.setReadout(null);
-    this.canvas.addEventListener('mousemove', this.onMove);
+    this.canvas.addEventListener('pointermove', this.onMove);
     this.canvas.addEventListener('mouseleave', this.onLeave);
-    // A click picks a point: the server is told both axes' values there (a focus scan's row is its zone-plate Z).
-    this.onClick = (e) => this.pick(e);
-    this.canvas.addEventListener('click', this.onClick);
+    // A click picks a point: the server is told both axes' values there (a focus scan's row is its zone-plate Z). A
+    // drag pans (pick tool) or draws the line or rectangle of the other tools; the wheel zooms about the cursor.
+    this.onDown = (e) => this.pointerDown(e);
+    this.onUp = (e) => this.pointerUp(e);
+    this.onWheel = (e) => this.wheel(e);
+    this.onKey = (e) => this.key(e);
+    this.canvas.addEventListener('pointerdown', this.onDown);
+    this.canvas.addEventListener('pointerup', this.onUp);
+    host.addEventListener('wheel', this.onWheel, { passive: false });
+    host.addEventListener('keydown', this.onKey);
     this.connection = new signalR.HubConnectionBuilder()
       .withUrl(hubUrl)
       .withHubProtocol(new signalR.protocols.msgpack.MessagePackHubProtocol())
@@ -149,7 +167,9 @@ class LiveViewer {
       this.image = this.ctx.createImageData(this.cols, this.rows);
     }
     this.canvas.dataset.kind = this.kind;
-    this.fit();
+    if (this.overlay) this.overlay.setAttribute('viewBox', `0 0 ${this.cols} ${this.rows}`);
+    this.clearShapes();
+    this.resetView();
   }
 
   lines(runId, header, payload) {
@@ -209,6 +229,7 @@ class LiveViewer {
   }
 
   limits(values, e) {
+    if (this.contrast === 'manual' && this.manual) return this.manual;
     if (this.contrast === 'p1') {
       const finite = values.filter(Number.isFinite);
       if (finite.length > 10) {
@@ -231,7 +252,10 @@ class LiveViewer {
     const values = this.shown();
     const [lo, hi] = this.limits(values, e);
     this.lo = lo; this.hi = hi;
+    this.canvas.dataset.lo = String(lo); this.canvas.dataset.hi = String(hi);
     if (this.kind === 'plot') this.drawPlot(e, values, lo, hi); else this.drawImage(values, lo, hi);
+    this.drawHistogram(values, lo, hi);
+    if (this.profile) this.drawProfile();
     this.canvas.dataset.filled = String(s.filled);
     this.canvas.dataset.lines = String(s.linesReceived);
     this.canvas.dataset.entry = String(s.current);
@@ -324,11 +348,217 @@ class LiveViewer {
       else { width = box.width; height = box.height; }
     }
     const scale = Math.max(1e-6, Math.min(box.width / width, box.height / height));
-    this.canvas.style.width = `${Math.floor(width * scale)}px`;
-    this.canvas.style.height = `${Math.floor(height * scale)}px`;
+    this.stage.style.width = `${Math.floor(width * scale)}px`;
+    this.stage.style.height = `${Math.floor(height * scale)}px`;
+    this.applyView();
+  }
+
+  // Zoom and pan: the stage (image and its drawn shapes) is scaled about its centre and moved; whatever is under the
+  // cursor stays there while zooming. Coordinates are read back through getBoundingClientRect, which sees the transform.
+  applyView() {
+    this.stage.style.transform = `translate(-50%, -50%) translate(${this.tx}px, ${this.ty}px) scale(${this.zoom})`;
+    this.canvas.dataset.zoom = this.zoom.toFixed(3);
+  }
+
+  resetView() { this.zoom = 1; this.tx = 0; this.ty = 0; this.fit(); }
+
+  zoomAt(factor, clientX, clientY) {
+    const box = this.host.getBoundingClientRect();
+    const z = Math.max(1, Math.min(64, this.zoom * factor));
+    const f = z / this.zoom;
+    const px = clientX - (box.left + box.width / 2), py = clientY - (box.top + box.height / 2);
+    this.tx = px * (1 - f) + f * this.tx;
+    this.ty = py * (1 - f) + f * this.ty;
+    this.zoom = z;
+    if (z === 1) { this.tx = 0; this.ty = 0; }
+    this.applyView();
+  }
+
+  wheel(e) {
+    if (!this.view || this.kind !== 'image') return;
+    e.preventDefault();
+    this.zoomAt(e.deltaY < 0 ? 1.25 : 0.8, e.clientX, e.clientY);
+  }
+
+  // Keyboard: + and − zoom about the centre, arrows pan, 0 fits, Escape clears the drawn line or rectangle.
+  key(e) {
+    if (!this.view || this.kind !== 'image') return;
+    const box = this.host.getBoundingClientRect();
+    const cx = box.left + box.width / 2, cy = box.top + box.height / 2, step = 40;
+    const actions = {
+      '+': () => this.zoomAt(1.25, cx, cy), '=': () => this.zoomAt(1.25, cx, cy), '-': () => this.zoomAt(0.8, cx, cy),
+      '0': () => this.resetView(), Escape: () => this.clearShapes(),
+      ArrowLeft: () => { this.tx += step; this.applyView(); }, ArrowRight: () => { this.tx -= step; this.applyView(); },
+      ArrowUp: () => { this.ty += step; this.applyView(); }, ArrowDown: () => { this.ty -= step; this.applyView(); },
+    };
+    const action = actions[e.key];
+    if (action) { e.preventDefault(); action(); }
+  }
+
+  setTool(tool) { this.tool = tool; this.canvas.dataset.tool = tool; }
+
+  // Image coordinates of a pointer: fractional column and row counted from the top, as drawn.
+  toImage(e) {
+    const rect = this.canvas.getBoundingClientRect();
+    return { c: ((e.clientX - rect.left) / rect.width) * this.cols, r: ((e.clientY - rect.top) / rect.height) * this.rows };
+  }
+
+  // The axes' values at fractional image coordinates (row from the top; row 0 of the data is drawn at the bottom).
+  axisValues(p) {
+    const [ya, xa] = this.view.entries[this.view.current].axes.slice(-2);
+    const at = (a, i) => {
+      const k = Math.max(0, Math.min(a.values.length - 1, Math.floor(i)));
+      return a.values[k];
+    };
+    return { xa, ya, x: at(xa, p.c), y: at(ya, this.rows - p.r) };
+  }
+
+  pointerDown(e) {
+    if (!this.view || this.kind !== 'image' || e.button !== 0) return;
+    this.canvas.setPointerCapture(e.pointerId);
+    this.drag = { x: e.clientX, y: e.clientY, tx: this.tx, ty: this.ty, from: this.toImage(e), moved: false };
+  }
+
+  dragMove(e) {
+    const d = this.drag;
+    if (!d) return;
+    if (Math.hypot(e.clientX - d.x, e.clientY - d.y) > 4) d.moved = true;
+    if (!d.moved) return;
+    if (this.tool === 'pick') {
+      this.tx = d.tx + (e.clientX - d.x); this.ty = d.ty + (e.clientY - d.y); this.applyView();
+    } else {
+      this.drawShape(this.tool, d.from, this.toImage(e));
+    }
+  }
+
+  pointerUp(e) {
+    const d = this.drag;
+    this.drag = null;
+    if (!d) return;
+    if (!d.moved) { this.pick(e); return; }
+    if (this.tool === 'pick') return;
+    const to = this.toImage(e);
+    const clamp = (p) => ({ c: Math.max(0, Math.min(this.cols - 1e-6, p.c)), r: Math.max(0, Math.min(this.rows - 1e-6, p.r)) });
+    const a = clamp(d.from), b = clamp(to);
+    this.drawShape(this.tool, a, b);
+    const va = this.axisValues(a), vb = this.axisValues(b);
+    if (this.tool === 'line') {
+      this.profile = { a, b };
+      this.drawProfile();
+      this.dotnet?.invokeMethodAsync('LineDrawn', va.xa.name, va.x, va.y, vb.x, vb.y, va.ya.name);
+    } else {
+      this.clearProfile();
+      const x0 = Math.min(va.x, vb.x), x1 = Math.max(va.x, vb.x), y0 = Math.min(va.y, vb.y), y1 = Math.max(va.y, vb.y);
+      this.canvas.dataset.region = [x0, x1, y0, y1].map((v) => v.toFixed(3)).join(',');
+      this.dotnet?.invokeMethodAsync('RegionDrawn', va.xa.name, (x0 + x1) / 2, x1 - x0, va.ya.name, (y0 + y1) / 2, y1 - y0);
+    }
+  }
+
+  // The line or rectangle being drawn, on the overlay (in image pixels; it zooms with the image).
+  drawShape(tool, a, b) {
+    if (!this.overlay) return;
+    const ns = 'http://www.w3.org/2000/svg';
+    this.overlay.replaceChildren();
+    const el = document.createElementNS(ns, tool === 'line' ? 'line' : 'rect');
+    if (tool === 'line') {
+      el.setAttribute('x1', a.c); el.setAttribute('y1', a.r); el.setAttribute('x2', b.c); el.setAttribute('y2', b.r);
+    } else {
+      el.setAttribute('x', Math.min(a.c, b.c)); el.setAttribute('y', Math.min(a.r, b.r));
+      el.setAttribute('width', Math.abs(b.c - a.c)); el.setAttribute('height', Math.abs(b.r - a.r));
+    }
+    el.setAttribute('class', `stxm-shape stxm-shape-${tool}`);
+    this.overlay.appendChild(el);
+  }
+
+  clearShapes() {
+    this.overlay?.replaceChildren();
+    this.clearProfile();
+  }
+
+  clearProfile() {
+    this.profile = null;
+    if (this.profileCanvas) { this.profileCanvas.hidden = true; delete this.profileCanvas.dataset.count; }
+    if (this.profileText) this.profileText.textContent = '';
+  }
+
+  // The values along the drawn line (nearest pixel, one sample per pixel step), plotted against the distance along it.
+  drawProfile() {
+    const { a, b } = this.profile;
+    const n = Math.max(2, Math.ceil(Math.max(Math.abs(b.c - a.c), Math.abs(b.r - a.r))) + 1);
+    const values = this.shown();
+    const samples = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = i / (n - 1);
+      const col = Math.min(this.cols - 1, Math.floor(a.c + (b.c - a.c) * t));
+      const rowFromTop = Math.min(this.rows - 1, Math.floor(a.r + (b.r - a.r) * t));
+      samples[i] = values[(this.rows - 1 - rowFromTop) * this.cols + col];
+    }
+    const va = this.axisValues(a), vb = this.axisValues(b);
+    const length = Math.hypot(vb.x - va.x, vb.y - va.y);
+    const finite = samples.filter(Number.isFinite);
+    const lo = finite.length ? Math.min(...finite) : NaN, hi = finite.length ? Math.max(...finite) : NaN;
+    const c = this.profileCanvas;
+    if (c) {
+      c.hidden = false;
+      c.width = 480; c.height = 90;
+      c.dataset.count = String(n);
+      c.dataset.length = length.toFixed(4);
+      const ctx = c.getContext('2d');
+      ctx.fillStyle = '#14181d'; ctx.fillRect(0, 0, c.width, c.height);
+      ctx.strokeStyle = '#2c343e'; ctx.strokeRect(0.5, 0.5, c.width - 1, c.height - 1);
+      ctx.strokeStyle = '#e0a84a'; ctx.lineWidth = 1.5; ctx.beginPath();
+      const span = hi > lo ? hi - lo : 1;
+      let started = false;
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(samples[i])) { started = false; continue; }
+        const px = 4 + (i / (n - 1)) * (c.width - 8), py = 6 + (1 - (samples[i] - lo) / span) * (c.height - 12);
+        if (started) ctx.lineTo(px, py); else { ctx.moveTo(px, py); started = true; }
+      }
+      ctx.stroke();
+    }
+    if (this.profileText) {
+      this.profileText.textContent = `profile ${n} points · ${format(length)} ${va.xa.units} from (${format(va.x)}, ${format(va.y)}) to (${format(vb.x)}, ${format(vb.y)})`
+        + ` · ${Number.isFinite(lo) ? `${format(lo, 0)}–${format(hi, 0)} ${this.view.run.units}` : 'not yet acquired'}`;
+    }
+  }
+
+  // A histogram of the values shown (64 bins over their range, heights on a log scale) with the contrast limits marked.
+  drawHistogram(values, lo, hi) {
+    const c = this.histogram;
+    if (!c) return;
+    const bins = 64;
+    c.width = 256; c.height = 36;
+    const ctx = c.getContext('2d');
+    ctx.fillStyle = '#12161b'; ctx.fillRect(0, 0, c.width, c.height);
+    let min = Infinity, max = -Infinity;
+    for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
+    if (!Number.isFinite(min)) { c.dataset.total = '0'; return; }
+    const counts = new Uint32Array(bins);
+    const span = max > min ? max - min : 1;
+    let total = 0;
+    for (const v of values) {
+      if (!Number.isFinite(v)) continue;
+      counts[Math.min(bins - 1, Math.floor(((v - min) / span) * bins))]++;
+      total++;
+    }
+    const top = Math.log1p(Math.max(...counts));
+    ctx.fillStyle = '#5a6b7d';
+    const w = c.width / bins;
+    for (let i = 0; i < bins; i++) {
+      const h = top > 0 ? (Math.log1p(counts[i]) / top) * (c.height - 2) : 0;
+      ctx.fillRect(i * w, c.height - h, w - 0.5, h);
+    }
+    ctx.strokeStyle = '#e0a84a'; ctx.lineWidth = 1;
+    for (const limit of [lo, hi]) {
+      const x = Math.max(0.5, Math.min(c.width - 0.5, ((limit - min) / span) * c.width));
+      ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, c.height); ctx.stroke();
+    }
+    c.dataset.total = String(total);
+    c.dataset.min = String(min); c.dataset.max = String(max);
   }
 
   cursor(e) {
+    this.dragMove(e);
     if (!this.view || this.kind !== 'image') { this.setReadout(null); return; }
     const rect = this.canvas.getBoundingClientRect();
     const col = Math.floor(((e.clientX - rect.left) / rect.width) * this.cols);
@@ -364,13 +594,27 @@ class LiveViewer {
 
   setColormap(name) { this.table = lut(name); this.drawColorbar(); this.schedule(); }
 
-  setContrast(mode) { this.contrast = mode; this.schedule(); }
+  // Contrast: auto (the values' range), p1 (1st-99th percentile) or manual; returns the limits in force, which a switch to
+  // manual starts from.
+  setContrast(mode, lo, hi) {
+    this.contrast = mode;
+    if (mode === 'manual') {
+      const current = [this.lo, this.hi];
+      const l = Number.isFinite(lo) ? lo : current[0], h = Number.isFinite(hi) ? hi : current[1];
+      this.manual = Number.isFinite(l) && Number.isFinite(h) ? [Math.min(l, h), Math.max(l, h)] : null;
+    }
+    this.schedule();
+    return this.manual && mode === 'manual' ? this.manual : [this.lo, this.hi].map((v) => (Number.isFinite(v) ? v : 0));
+  }
 
   dispose() {
     this.resize.disconnect();
-    this.canvas.removeEventListener('mousemove', this.onMove);
+    this.canvas.removeEventListener('pointermove', this.onMove);
     this.canvas.removeEventListener('mouseleave', this.onLeave);
-    this.canvas.removeEventListener('click', this.onClick);
+    this.canvas.removeEventListener('pointerdown', this.onDown);
+    this.canvas.removeEventListener('pointerup', this.onUp);
+    this.host.removeEventListener('wheel', this.onWheel);
+    this.host.removeEventListener('keydown', this.onKey);
     return this.connection.stop();
   }
 }

@@ -14,6 +14,13 @@ public sealed class EditorBus
     /// <summary>Raised when a picked point should change the editor (a tool of the image viewer).</summary>
     public event Action<EditorTool, string, double, double>? ToolApplied;
 
+    /// <summary>Raised when a drawn rectangle should become the next scan's region: fast axis, centres and ranges.</summary>
+    public event Action<string, double, double, double, double>? RegionApplied;
+
+    /// <summary>Makes a rectangle drawn on the image whose fast axis is <paramref name="xAxis"/> the next scan's region.</summary>
+    public void ApplyRegion(string xAxis, double xCenter, double xRange, double yCenter, double yRange) =>
+        RegionApplied?.Invoke(xAxis, xCenter, xRange, yCenter, yRange);
+
     /// <summary>Loads <paramref name="request"/> into the editor.</summary>
     public void Load(ScanRequest request) => LoadRequested?.Invoke(request);
 

@@ -37,6 +37,7 @@ public sealed partial class ScanEditor
         Control.Changed += OnControlChanged;
         Bus.LoadRequested += OnLoadRequested;
         Bus.ToolApplied += OnToolApplied;
+        Bus.RegionApplied += OnRegionApplied;
         _form = ScanForm.From(Definitions.LastUsed(User, ScanType.SampleImage) ?? Defaults(ScanType.SampleImage));
         Revalidate();
     }
@@ -180,6 +181,28 @@ public sealed partial class ScanEditor
     });
 
     /// <summary>
+    /// A rectangle drawn on an image becomes the region of the next raster of that stage (pyStxm's region tool): centre
+    /// and range; the points keep their step where the editor had one, so a smaller region is not a coarser one.
+    /// </summary>
+    private void OnRegionApplied(string xAxis, double xCenter, double xRange, double yCenter, double yRange) => _ = InvokeAsync(() =>
+    {
+        var rastersPicked = _form.Info.X is { } fast && ScanTypeInfo.AxisName(fast) == xAxis
+            && _form.Info.Family is ScanFamily.Image or ScanFamily.Tomography or ScanFamily.Pattern or ScanFamily.Ptychography;
+        if (!rastersPicked)
+        {
+            ChangeType(Viewer.PickTools.ImageTypeOf(xAxis) ?? ScanType.SampleImage);
+        }
+
+        var region = _form.Regions[0];
+        int Points(double oldRange, int oldPoints, double newRange) =>
+            oldPoints > 1 && oldRange > 0 ? Math.Max(2, (int)Math.Round(newRange / (oldRange / (oldPoints - 1))) + 1) : oldPoints;
+        (region.XPoints, region.YPoints) = (Points(region.XRange, region.XPoints, xRange), Points(region.YRange, region.YPoints, yRange));
+        (region.XCenter, region.XRange, region.YCenter, region.YRange) = (xCenter, xRange, yCenter, yRange);
+        Revalidate();
+        StateHasChanged();
+    });
+
+    /// <summary>
     /// Loads a pattern file into the pattern generator: a <c>.xyt</c> list (its grid becomes the region, its exposures the
     /// map) or an image (GIF, PNG...: brightness is exposure, one pixel per scan pixel over the current region).
     /// </summary>
@@ -288,5 +311,6 @@ public sealed partial class ScanEditor
         Control.Changed -= OnControlChanged;
         Bus.LoadRequested -= OnLoadRequested;
         Bus.ToolApplied -= OnToolApplied;
+        Bus.RegionApplied -= OnRegionApplied;
     }
 }

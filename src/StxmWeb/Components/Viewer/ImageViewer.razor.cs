@@ -36,6 +36,9 @@ public sealed partial class ImageViewer
     private string? _busy;
     private double _progress = -1;
     private string? _error;
+    private string _contrast = "auto";
+    private double _contrastLo;
+    private double _contrastHi;
 
     protected override void OnInitialized() => Bus.OpenRequested += OnOpenRequested;
 
@@ -225,11 +228,70 @@ public sealed partial class ImageViewer
 
     private async Task OnContrastAsync(ChangeEventArgs e)
     {
+        _contrast = e.Value?.ToString() is "p1" or "manual" ? e.Value.ToString()! : "auto";
         if (_viewer is not null)
         {
-            await _viewer.InvokeVoidAsync("setContrast", e.Value?.ToString() ?? "auto");
+            // A switch to manual starts from the limits in force.
+            var limits = await _viewer.InvokeAsync<double[]>("setContrast", _contrast, null, null);
+            (_contrastLo, _contrastHi) = (limits[0], limits[1]);
         }
     }
+
+    private Task OnContrastLoAsync(ChangeEventArgs e) => SetManualAsync(e, low: true);
+
+    private Task OnContrastHiAsync(ChangeEventArgs e) => SetManualAsync(e, low: false);
+
+    private async Task SetManualAsync(ChangeEventArgs e, bool low)
+    {
+        if (!double.TryParse(e.Value?.ToString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            || !double.IsFinite(value))
+        {
+            return; // the field keeps the last number; a browser's number input sends only numbers
+        }
+
+        if (low)
+        {
+            _contrastLo = value;
+        }
+        else
+        {
+            _contrastHi = value;
+        }
+
+        if (_viewer is not null)
+        {
+            var limits = await _viewer.InvokeAsync<double[]>("setContrast", "manual", _contrastLo, _contrastHi);
+            (_contrastLo, _contrastHi) = (limits[0], limits[1]);
+        }
+    }
+
+    private static string Format(double value) => value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task OnToolAsync(ChangeEventArgs e)
+    {
+        if (_viewer is not null)
+        {
+            await _viewer.InvokeVoidAsync("setTool", e.Value?.ToString() is "line" or "region" ? e.Value.ToString() : "pick");
+        }
+    }
+
+    private async Task FitAsync()
+    {
+        if (_viewer is not null)
+        {
+            await _viewer.InvokeVoidAsync("resetView");
+        }
+    }
+
+    /// <summary>Called by the viewer when a line is drawn with the line tool: the fast axis and both ends.</summary>
+    [JSInvokable]
+    public void LineDrawn(string xAxis, double x0, double y0, double x1, double y1, string yAxis) =>
+        Bus.DrawLine(new DrawnLine(xAxis, yAxis, x0, y0, x1, y1));
+
+    /// <summary>Called by the viewer when a rectangle is drawn with the region tool: centre and range of both axes.</summary>
+    [JSInvokable]
+    public void RegionDrawn(string xAxis, double xCenter, double xRange, string yAxis, double yCenter, double yRange) =>
+        Bus.DrawRegion(new DrawnRegion(xAxis, xCenter, xRange, yAxis, yCenter, yRange));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Name} could not be opened")]
     private static partial void LogUploadRefused(ILogger logger, string name, Exception exception);

@@ -7,6 +7,12 @@ namespace StxmWeb.Components.Viewer;
 /// <param name="Y">Its value.</param>
 public sealed record PickedPoint(string XAxis, double X, string YAxis, double Y);
 
+/// <summary>A line drawn on the viewer's image with the line tool: the axes and both ends.</summary>
+public sealed record DrawnLine(string XAxis, string YAxis, double X0, double Y0, double X1, double Y1);
+
+/// <summary>A rectangle drawn on the viewer's image with the region tool: the axes with centre and range.</summary>
+public sealed record DrawnRegion(string XAxis, double XCenter, double XRange, string YAxis, double YCenter, double YRange);
+
 /// <summary>
 /// Per-browser events around the image viewer: a click on the image picks a point (and a row); a file is asked to be
 /// opened in it (from the run history).
@@ -24,6 +30,29 @@ public sealed class ViewerBus
     {
         Picked = point;
         PointPicked?.Invoke(point);
+    }
+
+    /// <summary>The last line drawn (line tool), until a point is picked or a region drawn.</summary>
+    public DrawnLine? Line { get; private set; }
+
+    /// <summary>The last rectangle drawn (region tool), until a point is picked or a line drawn.</summary>
+    public DrawnRegion? Region { get; private set; }
+
+    /// <summary>Raised when a line or a region is drawn.</summary>
+    public event Action? ShapeDrawn;
+
+    /// <summary>Reports a line drawn on the image.</summary>
+    public void DrawLine(DrawnLine line)
+    {
+        (Line, Region) = (line, null);
+        ShapeDrawn?.Invoke();
+    }
+
+    /// <summary>Reports a rectangle drawn on the image.</summary>
+    public void DrawRegion(DrawnRegion region)
+    {
+        (Line, Region) = (null, region);
+        ShapeDrawn?.Invoke();
     }
 
     /// <summary>Raised when a file is to be shown in the viewer: its path on the server.</summary>

@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using StxmWeb.Testing;
+
+namespace StxmWeb.E2E;
+
+/// <summary>
+/// The image viewer's tools in a real browser, on an image just taken: zoom and pan (wheel, drag, keyboard, Fit),
+/// manual contrast with the histogram, a line profile that becomes a line spectrum, a rectangle that becomes the next
+/// scan's region; and readbacks coalesced to a few updates a second while a motor moves.
+/// </summary>
+[Trait("Category", "E2E")]
+public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
+{
+    private readonly StxmAppFactory _app = new(timeScale: 4);
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public async ValueTask InitializeAsync() => (_playwright, _browser) = await Chromium.LaunchAsync();
+
+    [Fact(Timeout = 180_000)]
+    public async Task User_ZoomsPansSetsContrast_DrawsAProfileAndARegion()
+    {
+        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Add(message.Text);
+            }
+        };
+
+        await page.GotoAsync(_app.BaseAddress.ToString());
+        var start = page.GetByRole(AriaRole.Button, new() { Name = "Start scan" });
+        await Assertions.Expect(start).ToBeEnabledAsync(new() { Timeout = 30_000 });
+        await page.Locator("#x-points").FillAsync("60");
+        await page.Locator("#y-points").FillAsync("40");
+        await page.Locator("#x-range").FillAsync("30");
+        await page.Locator("#y-range").FillAsync("20");
+        await page.Locator("#dwell").FillAsync("1");
+        await start.ClickAsync();
+        var canvas = page.GetByTestId("live-canvas");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-status", "success", new() { Timeout = 60_000 });
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-filled", "2400");
+
+        // Zoom about the cursor: the pixel under it stays under it.
+        var box = (await canvas.BoundingBoxAsync())!;
+        var (px, py) = (box.X + box.Width * 0.3, box.Y + box.Height * 0.6);
+        await MoveAsync(page, px, py);
+        var readout = page.GetByTestId("cursor-readout");
+        var before = Cell(await readout.InnerTextAsync());
+        await page.Mouse.WheelAsync(0, -100);
+        await page.Mouse.WheelAsync(0, -100);
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-zoom", "1.563");
+        await MoveAsync(page, px + 1, py);
+        await MoveAsync(page, px, py);
+        var after = Cell(await readout.InnerTextAsync());
+        Assert.InRange(Math.Abs(after.Row - before.Row), 0, 1);
+        Assert.InRange(Math.Abs(after.Column - before.Column), 0, 1);
+        var zoomed = (await canvas.BoundingBoxAsync())!;
+        Assert.InRange(zoomed.Width / box.Width, 1.5, 1.6);
+
+        // Drag pans (the pick tool), keyboard zooms and fits, Fit returns to the whole image.
+        await page.Mouse.DownAsync();
+        await MoveAsync(page, px + 60, py + 30, steps: 5);
+        await page.Mouse.UpAsync();
+        var panned = (await canvas.BoundingBoxAsync())!;
+        Assert.InRange(panned.X - zoomed.X, 55, 65);
+        await page.GetByTestId("viewer-fit").ClickAsync();
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-zoom", "1.000");
+        await page.GetByTestId("viewer-view").FocusAsync();
+        await page.Keyboard.PressAsync("+");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-zoom", "1.250");
+        await page.Keyboard.PressAsync("0");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-zoom", "1.000");
+
+        // The histogram counts every pixel shown; manual contrast starts from the limits in force and takes new ones.
+        await Assertions.Expect(page.GetByTestId("viewer-histogram")).ToHaveAttributeAsync("data-total", "2400");
+        var autoLo = Attribute(await canvas.GetAttributeAsync("data-lo"));
+        var autoHi = Attribute(await canvas.GetAttributeAsync("data-hi"));
+        await page.Locator("#contrast").SelectOptionAsync("manual");
+        await Assertions.Expect(page.Locator("#contrast-lo")).ToBeVisibleAsync();
+        Assert.Equal(autoLo, Attribute(await page.Locator("#contrast-lo").InputValueAsync()), 0);
+        var manualHi = Math.Round(autoLo + (autoHi - autoLo) / 2);
+        await page.Locator("#contrast-hi").FillAsync(manualHi.ToString(CultureInfo.InvariantCulture));
+        await page.Locator("#contrast-hi").PressAsync("Tab");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-hi", manualHi.ToString(CultureInfo.InvariantCulture));
+        await page.Locator("#contrast").SelectOptionAsync("auto");
+        await Assertions.Expect(page.Locator("#contrast-lo")).ToHaveCountAsync(0);
+
+        // The line tool: a drag draws a line, its profile is plotted, and it becomes a line spectrum's line.
+        await page.Locator("#viewer-tool").SelectOptionAsync("line");
+        box = (await canvas.BoundingBoxAsync())!;
+        await MoveAsync(page, box.X + box.Width * 0.1, box.Y + box.Height * 0.5);
+        await page.Mouse.DownAsync();
+        await MoveAsync(page, box.X + box.Width * 0.9, box.Y + box.Height * 0.5, steps: 8);
+        await page.Mouse.UpAsync();
+        var profile = page.GetByTestId("profile-canvas");
+        await Assertions.Expect(profile).ToBeVisibleAsync();
+        var samples = int.Parse((await profile.GetAttributeAsync("data-count"))!, CultureInfo.InvariantCulture);
+        Assert.InRange(samples, 46, 50); // 80 % of 60 columns, one sample per pixel step
+        Assert.InRange(Attribute(await profile.GetAttributeAsync("data-length")), 22, 26); // 80 % of 30 µm
+        await Assertions.Expect(page.GetByTestId("profile-readout")).ToContainTextAsync("profile");
+        await Assertions.Expect(page.GetByTestId("line-tools")).ToBeVisibleAsync();
+        await Screenshot(page, "viewer-tools-profile.png");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Make the drawn line the next line spectrum" }).ClickAsync();
+        await Assertions.Expect(page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") })).ToContainTextAsync("Line spectrum");
+        // The line's two ends arrive as two changes of the editor: wait for both.
+        await page.WaitForFunctionAsync("""
+            () => {
+              const length = parseFloat(document.querySelector('#line-stop-x').value) - parseFloat(document.querySelector('#line-start-x').value);
+              return length > 22 && length < 26;
+            }
+            """, null, new() { Timeout = 10_000 });
+
+        // The region tool: a rectangle becomes the next image's region.
+        await page.Keyboard.PressAsync("Escape");
+        await page.Locator("#viewer-tool").SelectOptionAsync("region");
+        await MoveAsync(page, box.X + box.Width * 0.25, box.Y + box.Height * 0.25);
+        await page.Mouse.DownAsync();
+        await MoveAsync(page, box.X + box.Width * 0.75, box.Y + box.Height * 0.75, steps: 8);
+        await page.Mouse.UpAsync();
+        await Assertions.Expect(page.GetByTestId("region-tools")).ToBeVisibleAsync();
+        var drawn = (await canvas.GetAttributeAsync("data-region"))!.Split(',').Select(Attribute).ToArray();
+        await Screenshot(page, "viewer-tools-region.png");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Make the drawn rectangle the next scan's region" }).ClickAsync();
+        await Assertions.Expect(page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") })).ToContainTextAsync("Sample image");
+        Assert.Equal(Math.Round(drawn[1] - drawn[0], 3), Attribute(await page.Locator("#x-range").InputValueAsync()), 3);
+        Assert.Equal(Math.Round(drawn[3] - drawn[2], 3), Attribute(await page.Locator("#y-range").InputValueAsync()), 3);
+        Assert.InRange(Attribute(await page.Locator("#x-range").InputValueAsync()), 13, 17); // half of 30 µm
+        Assert.Empty(consoleErrors);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Readbacks_ReachTheBrowser_AtMostTenTimesASecond_WhileAMotorMoves()
+    {
+        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+        await page.GotoAsync(_app.BaseAddress.ToString());
+        var target = page.GetByLabel("Target for Energy");
+        await Assertions.Expect(target).ToBeEnabledAsync(new() { Timeout = 30_000 });
+
+        // The simulated monochromator moves at 20 eV/s (80 at this test's time scale), its readback changing at every
+        // tick of the simulation; the panel shows it at its own rate.
+        await target.FillAsync("2000");
+        await target.PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("readback-Energy")).Not.ToContainTextAsync("285.000", new() { Timeout = 10_000 });
+        var counted = await page.EvaluateAsync<double[]>("""
+            () => new Promise((resolve) => {
+              const cell = document.querySelector('[data-testid="readback-Energy"]');
+              let changes = 0, last = cell.textContent;
+              const observer = new MutationObserver(() => { if (cell.textContent !== last) { last = cell.textContent; changes++; } });
+              observer.observe(cell, { subtree: true, childList: true, characterData: true });
+              const first = parseFloat(cell.textContent);
+              setTimeout(() => { observer.disconnect(); resolve([changes, first, parseFloat(cell.textContent)]); }, 3000);
+            })
+            """);
+        Assert.True(counted[2] > counted[1], $"the readback did not advance ({counted[1]} → {counted[2]})");
+        Assert.InRange(counted[0], 5, 31); // moving the whole time, shown at ≤ 10 Hz
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop Energy" }).ClickAsync();
+    }
+
+    private static (int Row, int Column) Cell(string readout)
+    {
+        var match = CellPattern().Match(readout);
+        Assert.True(match.Success, $"no row and column in the readout: {readout}");
+        return (int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
+    }
+
+    private static Task MoveAsync(IPage page, double x, double y, int steps = 1) =>
+        page.Mouse.MoveAsync((float)x, (float)y, new() { Steps = steps });
+
+    private static double Attribute(string? text) => double.Parse(text!, CultureInfo.InvariantCulture);
+
+    private static async Task Screenshot(IPage page, string name)
+    {
+        Directory.CreateDirectory(Chromium.ScreenshotDirectory);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, name) });
+    }
+
+    [GeneratedRegex(@"\(row (\d+), column (\d+)\)")]
+    private static partial Regex CellPattern();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await _app.DisposeAsync();
+    }
+}
