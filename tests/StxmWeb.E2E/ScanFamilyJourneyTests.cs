@@ -68,6 +68,14 @@ public sealed class ScanFamilyJourneyTests : IAsyncLifetime
         await Assertions.Expect(canvas).ToHaveAttributeAsync("data-filled", expectedPoints.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"family-{label.Replace(' ', '-').ToLowerInvariant()}.png") });
 
+        if (label == "Point spectrum")
+        {
+            // The spectra panel plots both points' spectra with Plotly.Blazor, every energy of each.
+            await Assertions.Expect(page.GetByTestId("spectra-values")).ToHaveAttributeAsync("data-points", "76", new() { Timeout = 10_000 });
+            await Assertions.Expect(page.Locator("#spectra-chart .scatterlayer .trace")).ToHaveCountAsync(2);
+            await page.GetByTestId("spectra-panel").ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "spectra-panel-points.png") });
+        }
+
         if (label == "OSA image")
         {
             // "Set Center to Cursor": a point picked on the OSA image centres the next OSA scan there.

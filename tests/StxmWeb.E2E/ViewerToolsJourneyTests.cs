@@ -134,6 +134,95 @@ public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task DuringAStack_TheOpticalDensityOfADrawnRegion_GrowsEnergyByEnergy_AndMatchesTheFile()
+    {
+        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Add(message.Text);
+            }
+        };
+
+        await page.GotoAsync(_app.BaseAddress.ToString());
+        var start = page.GetByRole(AriaRole.Button, new() { Name = "Start scan" });
+        await Assertions.Expect(start).ToBeEnabledAsync(new() { Timeout = 30_000 });
+        var type = page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") });
+        await type.ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "Image stack", Exact = true }).ClickAsync();
+        await Assertions.Expect(type).ToContainTextAsync("Image stack");
+        await page.Locator("#x-points").FillAsync("30");
+        await page.Locator("#y-points").FillAsync("30");
+        await Assertions.Expect(start).ToBeEnabledAsync();
+        await start.ClickAsync();
+
+        var canvas = page.GetByTestId("live-canvas");
+        await page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=live-canvas]').dataset.filled) > 0", null, new() { Timeout = 30_000 });
+
+        // While the first energies come in: a region over the upper left, and an I0 region over the lower right.
+        await page.Locator("#viewer-tool").SelectOptionAsync("region");
+        var box = (await canvas.BoundingBoxAsync())!;
+        async Task<double[]> DrawAsync(double from, double to)
+        {
+            await MoveAsync(page, box.X + box.Width * from, box.Y + box.Height * from);
+            await page.Mouse.DownAsync();
+            await MoveAsync(page, box.X + box.Width * to, box.Y + box.Height * to, steps: 6);
+            await page.Mouse.UpAsync();
+            await Assertions.Expect(page.GetByTestId("region-tools")).ToBeVisibleAsync();
+            return [.. (await canvas.GetAttributeAsync("data-region"))!.Split(',').Select(Attribute)];
+        }
+
+        var region = await DrawAsync(0.1, 0.45);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Follow the spectrum of the drawn rectangle during a stack" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("spectra-note")).ToContainTextAsync("transmitted counts");
+        var background = await DrawAsync(0.55, 0.9);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use the drawn rectangle as the I0 background of the optical density" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("spectra-note")).ToContainTextAsync("OD");
+
+        // The spectrum grows plane by plane while the stack runs.
+        var values = page.GetByTestId("spectra-values");
+        var seen = new List<int>();
+        while (await canvas.GetAttributeAsync("data-status") != "success")
+        {
+            if (await values.CountAsync() > 0)
+            {
+                seen.Add(int.Parse((await values.GetAttributeAsync("data-points"))!, CultureInfo.InvariantCulture));
+            }
+
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        await Assertions.Expect(values).ToHaveAttributeAsync("data-points", "19", new() { Timeout = 10_000 });
+        Assert.True(seen.Distinct().Count(p => p < 19) >= 2, $"the spectrum did not grow while the stack ran: {string.Join(", ", seen)}");
+        Assert.True(seen.SequenceEqual(seen.Order()), $"the spectrum lost points: {string.Join(", ", seen)}");
+        await Screenshot(page, "viewer-tools-od-spectrum.png");
+        await page.GetByTestId("spectra-panel").ScrollIntoViewIfNeededAsync();
+        await page.GetByTestId("spectra-panel").ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, "spectra-panel-od.png") });
+
+        // The last energy's optical density, from the file with h5py, over the same pixels.
+        var fileName = await page.GetByTestId("file-name").InnerTextAsync();
+        var file = await H5py.ReadAsync(Directory.EnumerateFiles(_app.DataDir, fileName, SearchOption.AllDirectories).Single());
+        var data = file.Doubles("/entry0/counter0/data");
+        var xs = file.Doubles("/entry0/counter0/sample_x");
+        var ys = file.Doubles("/entry0/counter0/sample_y");
+        double Mean(double[] r, int plane)
+        {
+            var inside = from row in Enumerable.Range(0, ys.Length)
+                         from column in Enumerable.Range(0, xs.Length)
+                         where xs[column] >= r[0] - 1e-3 && xs[column] <= r[1] + 1e-3 && ys[row] >= r[2] - 1e-3 && ys[row] <= r[3] + 1e-3
+                         select data[(plane * ys.Length + row) * xs.Length + column];
+            return inside.Average();
+        }
+
+        var expected = -Math.Log(Mean(region, 18) / Mean(background, 18));
+        var shown = Attribute(await values.GetAttributeAsync("data-last"));
+        Assert.True(Math.Abs(shown - expected) < 1e-4, $"OD at the last energy: the panel shows {shown}, the file gives {expected}");
+        Assert.Empty(consoleErrors);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task Readbacks_ReachTheBrowser_AtMostTenTimesASecond_WhileAMotorMoves()
     {
         var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });

@@ -32,6 +32,7 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
     private RunStop? _stop;
     private Guid _runId;
     private RunStart? _runStart;
+    private Descriptor? _descriptor;
 
     /// <summary>Number of connected live clients.</summary>
     public int ConnectionCount => _sessions.Count;
@@ -49,8 +50,10 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                     _frames.Clear();
                     _stop = null;
                     _startJson = null;
+                    _descriptor = null;
                     break;
                 case Descriptor descriptor when descriptor.RunId == _runId:
+                    _descriptor = descriptor;
                     _startJson = StartJson(descriptor);
                     foreach (var session in _sessions.Values)
                     {
@@ -78,6 +81,18 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// The current (or last) run as far as it has come: its descriptor and every line taken (the newest copy of each),
+    /// for analysis while it runs (the spectra panel). Null before the first run's descriptor.
+    /// </summary>
+    public LiveSnapshot? Snapshot()
+    {
+        lock (_gate)
+        {
+            return _descriptor is null ? null : new LiveSnapshot(_runId, _descriptor, [.. _frames.Values], _stop);
+        }
     }
 
     /// <summary>Registers a connection and seeds it with the run so far.</summary>
@@ -297,3 +312,10 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         }
     }
 }
+
+/// <summary>A run as far as it has come: see <see cref="LiveBroadcaster.Snapshot"/>.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Descriptor">Its entries, shapes and axes.</param>
+/// <param name="Frames">Every line taken so far (the newest copy of each position), in no particular order.</param>
+/// <param name="Stop">How it ended; null while it runs.</param>
+public sealed record LiveSnapshot(Guid RunId, Descriptor Descriptor, IReadOnlyList<Frame> Frames, RunStop? Stop);

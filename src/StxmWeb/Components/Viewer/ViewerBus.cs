@@ -55,6 +55,34 @@ public sealed class ViewerBus
         ShapeDrawn?.Invoke();
     }
 
+    /// <summary>The region whose spectrum the spectra panel follows during a stack (null: none).</summary>
+    public DrawnRegion? SpectrumRegion { get; private set; }
+
+    /// <summary>The background (I0) region of the optical density (null: none; the region's counts are shown).</summary>
+    public DrawnRegion? BackgroundRegion { get; private set; }
+
+    /// <summary>Raised when the spectrum or background region changes.</summary>
+    public event Action? SpectrumRegionsChanged;
+
+    /// <summary>Follows the spectrum of <paramref name="region"/> (null clears it and the background).</summary>
+    public void FollowSpectrum(DrawnRegion? region)
+    {
+        SpectrumRegion = region;
+        if (region is null)
+        {
+            BackgroundRegion = null;
+        }
+
+        SpectrumRegionsChanged?.Invoke();
+    }
+
+    /// <summary>Uses <paramref name="region"/> as the I0 region of the optical density.</summary>
+    public void UseBackground(DrawnRegion? region)
+    {
+        BackgroundRegion = region;
+        SpectrumRegionsChanged?.Invoke();
+    }
+
     /// <summary>Raised when a file is to be shown in the viewer: its path on the server.</summary>
     public event Action<string>? OpenRequested;
 
