@@ -32,7 +32,14 @@ try
     builder.Services.AddStxmCore();
     builder.Services.AddRazorComponents().AddInteractiveServerComponents();
     builder.Services.AddMudServices();
-    builder.Services.AddSignalR().AddMessagePackProtocol();
+    var signalR = builder.Services.AddSignalR().AddMessagePackProtocol();
+    if (builder.Configuration["Live:Redis"] is { Length: > 0 } redis)
+    {
+        // Scale-out: the backplane carries hub messages between instances; RedisLiveRelay carries the live runs.
+        signalR.AddStackExchangeRedis(redis, options => options.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("stxmweb"));
+        builder.Services.AddStxmLiveRelay(redis);
+    }
+
     builder.Services.AddProblemDetails();
     builder.Services.AddOpenApi();
     builder.Services.AddHealthChecks();

@@ -108,7 +108,7 @@ public static class StxmServiceExtensions
         });
         services.AddSingleton<LiveBroadcaster>();
         services.AddSingleton<DocumentBroadcaster>(sp => new DocumentBroadcaster(
-            [sp.GetRequiredService<NxstxmWriter>(), sp.GetRequiredService<LiveBroadcaster>()],
+            [sp.GetRequiredService<NxstxmWriter>(), sp.GetRequiredService<LiveBroadcaster>(), .. sp.GetServices<RedisLiveRelay>()],
             sp.GetRequiredService<ILogger<DocumentBroadcaster>>()));
         services.AddSingleton<ScanDefinitionStore>();
         services.AddSingleton<ControlService>();
@@ -120,6 +120,17 @@ public static class StxmServiceExtensions
         services.AddScoped<Components.Viewer.ViewerBus>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
         services.AddHostedService<InstrumentStartup>();
+        return services;
+    }
+
+    /// <summary>
+    /// Scale-out (<c>Live:Redis</c> = a StackExchange.Redis configuration such as <c>redis:6379</c>): this instance's
+    /// live runs go to Redis and the other instances' runs come from it to this instance's viewers.
+    /// </summary>
+    public static IServiceCollection AddStxmLiveRelay(this IServiceCollection services, string redis)
+    {
+        services.AddSingleton(sp => new RedisLiveRelay(redis, sp.GetRequiredService<LiveBroadcaster>(), sp.GetRequiredService<ILogger<RedisLiveRelay>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<RedisLiveRelay>());
         return services;
     }
 
