@@ -82,7 +82,7 @@ public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
         var autoHi = Attribute(await canvas.GetAttributeAsync("data-hi"));
         await page.Locator("#contrast").SelectOptionAsync("manual");
         await Assertions.Expect(page.Locator("#contrast-lo")).ToBeVisibleAsync();
-        Assert.Equal(autoLo, Attribute(await page.Locator("#contrast-lo").InputValueAsync()), 0);
+        await Assertions.Expect(page.Locator("#contrast-lo")).ToHaveValueAsync(Math.Round(autoLo, 3).ToString(CultureInfo.InvariantCulture));
         var manualHi = Math.Round(autoLo + (autoHi - autoLo) / 2);
         await page.Locator("#contrast-hi").FillAsync(manualHi.ToString(CultureInfo.InvariantCulture));
         await page.Locator("#contrast-hi").PressAsync("Tab");
@@ -130,6 +130,14 @@ public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
         Assert.Equal(Math.Round(drawn[1] - drawn[0], 3), Attribute(await page.Locator("#x-range").InputValueAsync()), 3);
         Assert.Equal(Math.Round(drawn[3] - drawn[2], 3), Attribute(await page.Locator("#y-range").InputValueAsync()), 3);
         Assert.InRange(Attribute(await page.Locator("#x-range").InputValueAsync()), 13, 17); // half of 30 µm
+
+        // A lighter stream for a slow link: the run comes again windowed to 8 bits (this image fits the view: no binning).
+        await page.Locator("#viewer-stream").SelectOptionAsync("fit8");
+        await Assertions.Expect(page.GetByTestId("viewer-meta")).ToContainTextAsync("8 bit");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-filled", "2400");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-bin", "1");
+        await page.Locator("#viewer-stream").SelectOptionAsync("full");
+        await Assertions.Expect(page.GetByTestId("viewer-meta")).Not.ToContainTextAsync("8 bit");
         Assert.Empty(consoleErrors);
     }
 

@@ -76,7 +76,8 @@ class LiveViewer {
       .withAutomaticReconnect()
       .build();
     this.connection.on('runStart', (json) => this.start(JSON.parse(json)));
-    this.connection.on('lines', (runId, header, payload) => this.lines(runId, header, payload));
+    this.connection.on('lines', (runId, header, payload) => this.lines(runId, header, LiveViewer.floats(payload)));
+    this.connection.on('linesq', (runId, header, codes, low, high, bits) => this.lines(runId, header, LiveViewer.unwindow(codes, low, high, bits)));
     this.connection.on('runStop', (runId, status, reason) => this.stop(runId, status, reason));
     this.connection.onreconnected(() => this.setMeta('reconnected'));
     this.connection.onreconnecting(() => this.setMeta('connection lost, reconnecting…'));
@@ -96,7 +97,55 @@ class LiveViewer {
     return { run, source, status, entries, current: 0, filled: 0, linesReceived: 0, total: entries.reduce((a, e) => a + e.size, 0) };
   }
 
+  // float32 little-endian values.
+  static floats(payload) {
+    const bytes = payload instanceof Uint8Array ? payload : new Uint8Array(payload);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const values = new Float32Array(bytes.byteLength / 4);
+    for (let k = 0; k < values.length; k++) values[k] = view.getFloat32(k * 4, true);
+    return values;
+  }
+
+  // Values windowed to 16 or 8 bits over [low, high]; the top code means "no value yet".
+  static unwindow(codes, low, high, bits) {
+    const bytes = codes instanceof Uint8Array ? codes : new Uint8Array(codes);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const top = bits === 16 ? 65535 : 255, step = (high - low) / (top - 1);
+    const n = bits === 16 ? bytes.byteLength / 2 : bytes.byteLength;
+    const values = new Float32Array(n);
+    for (let k = 0; k < n; k++) {
+      const code = bits === 16 ? view.getUint16(k * 2, true) : bytes[k];
+      values[k] = code === top ? NaN : low + code * step;
+    }
+    return values;
+  }
+
+  // A binned view (the server bins images to the size asked for): shapes and axes as the browser receives them, each
+  // axis value the mean over its bin.
+  static binned(run) {
+    const bins = run.bin ?? [];
+    const entries = run.entries.map((e, i) => {
+      const b = bins[i] ?? 1;
+      if (b <= 1 || e.shape.length < 2) return e;
+      const shape = e.shape.slice();
+      shape[shape.length - 2] = Math.ceil(shape[shape.length - 2] / b);
+      shape[shape.length - 1] = Math.ceil(shape[shape.length - 1] / b);
+      const mean = (a) => {
+        const values = [];
+        for (let k = 0; k < a.values.length; k += b) {
+          const block = a.values.slice(k, k + b);
+          values.push(block.reduce((x, y) => x + y, 0) / block.length);
+        }
+        return { ...a, values };
+      };
+      const axes = e.axes.map((a, d) => (d >= e.axes.length - 2 ? mean(a) : a));
+      return { ...e, shape, axes, bin: b };
+    });
+    return { ...run, entries };
+  }
+
   start(run) {
+    run = LiveViewer.binned(run);
     const showing = this.view === this.live;
     this.live = LiveViewer.state(run, 'live', 'running', false);
     if (showing) this.show(this.live);
@@ -110,6 +159,7 @@ class LiveViewer {
     this.canvas.dataset.runId = s.run.runId;
     this.canvas.dataset.status = s.source === 'file' ? 'file' : s.status.split(':')[0];
     this.canvas.dataset.entries = String(s.entries.length);
+    this.canvas.dataset.bin = String(s.entries[0]?.bin ?? 1);
     this.layout();
     this.schedule();
   }
@@ -172,23 +222,21 @@ class LiveViewer {
     this.resetView();
   }
 
-  lines(runId, header, payload) {
+  lines(runId, header, values) {
     const s = this.live;
     if (!s || runId !== s.run.runId) return;
-    const bytes = payload instanceof Uint8Array ? payload : new Uint8Array(payload);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let offset = 0;
     let latest = s.current;
     for (let i = 0; i + 4 < header.length; i += 5) {
       const entry = header[i], plane = header[i + 1], row = header[i + 2], col = header[i + 3], count = header[i + 4];
       const e = s.entries[entry];
-      if (!e) { offset += count * 4; continue; }
+      if (!e) { offset += count; continue; }
       const shape = e.shape;
       const rows = shape.length >= 2 ? shape[shape.length - 2] : 1;
       const cols = shape[shape.length - 1];
       const base = (plane * rows + row) * cols + col;
-      for (let k = 0; k < count; k++, offset += 4) {
-        const v = view.getFloat32(offset, true);
+      for (let k = 0; k < count; k++, offset++) {
+        const v = values[offset];
         if (Number.isNaN(e.data[base + k]) && !Number.isNaN(v)) s.filled++;
         e.data[base + k] = v;
         if (v < e.min) e.min = v;
@@ -265,13 +313,14 @@ class LiveViewer {
     const angle = e.rotationAngle ? ` · θ ${format(e.rotationAngle, 1)}°` : '';
     const pol = e.polarization ? ` · ${e.polarization}` : '';
     const type = e.stxmScanType ? `${e.stxmScanType} · ` : '';
+    const light = `${e.bin > 1 ? ` · binned ${e.bin}×` : ''}${s.run.bits && s.run.bits < 32 ? ` · ${s.run.bits} bit` : ''}`;
     const progress = s.source === 'file'
       ? (e.shape.length === 3 ? `plane ${e.plane + 1}/${e.shape[0]}` : 'file')
       : `${Math.round((100 * s.filled) / s.total)} % · ${s.status}`;
     // A file's name is on the file tools' row above; a live run's file is named here.
     const name = s.source === 'file' ? '' : `${s.run.fileName ?? ''} · `;
     this.setMeta(`${name}${where}${type}${e.shape.join('×')} (${axes}) · `
-      + `${Number.isFinite(energy) ? `${format(energy, 2)} eV` : 'no energy'}${angle}${pol} · ${progress}`);
+      + `${Number.isFinite(energy) ? `${format(energy, 2)} eV` : 'no energy'}${angle}${pol} · ${progress}${light}`);
     this.drawColorbar();
   }
 
@@ -590,6 +639,16 @@ class LiveViewer {
 
   setMeta(text) {
     if (this.meta) this.meta.textContent = text;
+  }
+
+  // What the server streams to this browser: full resolution (float32), or binned to the size shown, optionally windowed
+  // to 16 or 8 bits (a remote link). The run so far comes again in the new form.
+  setStream(mode) {
+    const bits = { full: 32, fit: 32, fit16: 16, fit8: 8 }[mode] ?? 32;
+    const box = this.host.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+    const [w, h] = mode === 'full' ? [0, 0] : [Math.max(1, Math.ceil(box.width * dpr)), Math.max(1, Math.ceil(box.height * dpr))];
+    this.canvas.dataset.stream = mode;
+    return this.connection.invoke('SetView', w, h, bits);
   }
 
   setColormap(name) { this.table = lut(name); this.drawColorbar(); this.schedule(); }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.SignalR;
 using StxmWeb.Core.Documents;
 
@@ -11,7 +12,8 @@ namespace StxmWeb.Live;
 /// wait in a per-connection map keyed by position, so a newer copy of a line replaces an undelivered older one: a slow
 /// connection gets coalesced frames and a bounded backlog (at most one image), never slows the scan or the other
 /// connections. Lines are batched by time (<see cref="BatchInterval"/>) into one binary message. A connection that joins
-/// mid-run is seeded with the run so far.
+/// mid-run is seeded with the run so far. A connection may ask for a lighter stream (<see cref="SetView"/>): images binned
+/// to the size it displays, and values windowed to 16 or 8 bits, for a remote link; full resolution again on demand.
 /// </summary>
 public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<LiveBroadcaster> logger) : IDocumentConsumer, IAsyncDisposable
 {
@@ -28,11 +30,23 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, Session> _sessions = new();
     private readonly Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _frames = [];
+    private readonly Dictionary<(int Entry, int Plane), float[]> _planes = [];
     private string? _startJson;
     private RunStop? _stop;
     private Guid _runId;
     private RunStart? _runStart;
     private Descriptor? _descriptor;
+
+    private Guid CurrentRunId
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _runId;
+            }
+        }
+    }
 
     /// <summary>Number of connected live clients.</summary>
     public int ConnectionCount => _sessions.Count;
@@ -48,6 +62,7 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                     _runId = start.RunId;
                     _runStart = start;
                     _frames.Clear();
+                    _planes.Clear();
                     _stop = null;
                     _startJson = null;
                     _descriptor = null;
@@ -57,12 +72,13 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                     _startJson = StartJson(descriptor);
                     foreach (var session in _sessions.Values)
                     {
-                        session.Reset(_startJson);
+                        session.Reset(_startJson, descriptor);
                     }
 
                     break;
                 case Frame frame when frame.RunId == _runId:
                     _frames[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
+                    Paint(frame);
                     foreach (var session in _sessions.Values)
                     {
                         session.Add(frame);
@@ -101,22 +117,113 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         var session = new Session(connectionId, this);
         lock (_gate)
         {
-            if (_startJson is not null)
-            {
-                session.Reset(_startJson);
-                foreach (var frame in _frames.Values)
-                {
-                    session.Add(frame);
-                }
-
-                if (_stop is not null)
-                {
-                    session.Stop(_stop);
-                }
-            }
-
+            Seed(session);
             _sessions[connectionId] = session;
         }
+    }
+
+    /// <summary>
+    /// Sets what a connection receives from now on and sends it the run again in that form: <paramref name="view"/>'s
+    /// largest image size (images larger are binned by the smallest whole factor that fits; 0 = full resolution) and
+    /// bits per value (32: float32; 16 or 8: windowed to the batch's range).
+    /// </summary>
+    public void SetView(string connectionId, LiveView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        lock (_gate)
+        {
+            if (_sessions.TryGetValue(connectionId, out var session))
+            {
+                session.View = view;
+                Seed(session);
+            }
+        }
+    }
+
+    /// <summary>Gives a session the run so far (under the lock).</summary>
+    private void Seed(Session session)
+    {
+        if (_startJson is null || _descriptor is null)
+        {
+            return;
+        }
+
+        session.Reset(_startJson, _descriptor);
+        foreach (var frame in _frames.Values)
+        {
+            session.Add(frame);
+        }
+
+        if (_stop is not null)
+        {
+            session.Stop(_stop);
+        }
+    }
+
+    /// <summary>Keeps the image so far of each plane (for binned views).</summary>
+    private void Paint(Frame frame)
+    {
+        if (_descriptor is null || frame.Entry >= _descriptor.Entries.Length || _descriptor.Entries[frame.Entry].Shape is not { Length: >= 2 } shape)
+        {
+            return;
+        }
+
+        var (rows, columns) = (shape[^2], shape[^1]);
+        if (!_planes.TryGetValue((frame.Entry, frame.Plane), out var plane))
+        {
+            plane = new float[rows * columns];
+            Array.Fill(plane, float.NaN);
+            _planes[(frame.Entry, frame.Plane)] = plane;
+        }
+
+        var start = (frame.Row * columns) + frame.Column;
+        for (var k = 0; k < frame.Values.Length && start + k < plane.Length; k++)
+        {
+            plane[start + k] = (float)frame.Values[k];
+        }
+    }
+
+    /// <summary>Binned rows of the image so far: the mean of the finite pixels of each bin × bin block (NaN: none yet).</summary>
+    private List<Line> BinnedRows(IEnumerable<(int Entry, int Plane, int Row)> rows, int[] bins)
+    {
+        var lines = new List<Line>();
+        lock (_gate)
+        {
+            foreach (var (entry, planeIndex, row) in rows)
+            {
+                if (_descriptor is null || entry >= bins.Length || entry >= _descriptor.Entries.Length || !_planes.TryGetValue((entry, planeIndex), out var plane))
+                {
+                    continue;
+                }
+
+                var shape = _descriptor.Entries[entry].Shape;
+                var (height, width, bin) = (shape[^2], shape[^1], bins[entry]);
+                var values = new float[(width + bin - 1) / bin];
+                for (var c = 0; c < values.Length; c++)
+                {
+                    double sum = 0;
+                    var count = 0;
+                    for (var r = row * bin; r < Math.Min(height, (row + 1) * bin); r++)
+                    {
+                        for (var x = c * bin; x < Math.Min(width, (c + 1) * bin); x++)
+                        {
+                            var v = plane[(r * width) + x];
+                            if (!float.IsNaN(v))
+                            {
+                                sum += v;
+                                count++;
+                            }
+                        }
+                    }
+
+                    values[c] = count > 0 ? (float)(sum / count) : float.NaN;
+                }
+
+                lines.Add(new Line(entry, planeIndex, row, 0, values));
+            }
+        }
+
+        return lines;
     }
 
     /// <summary>Forgets a connection and ends its sender.</summary>
@@ -187,6 +294,71 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         return (header, payload);
     }
 
+    /// <summary>Encodes lines with their values as float32 (bits 32) or windowed to 16 or 8 bits over the batch's range.</summary>
+    internal static (int[] Header, byte[] Payload, float Low, float High) Encode(IReadOnlyList<Line> lines, int bits)
+    {
+        var header = new int[lines.Count * HeaderStride];
+        var count = lines.Sum(l => l.Values.Length);
+        int h = 0;
+        float low = float.PositiveInfinity, high = float.NegativeInfinity;
+        foreach (var line in lines)
+        {
+            header[h++] = line.Entry;
+            header[h++] = line.Plane;
+            header[h++] = line.Row;
+            header[h++] = line.Column;
+            header[h++] = line.Values.Length;
+            foreach (var v in line.Values)
+            {
+                if (float.IsFinite(v))
+                {
+                    low = Math.Min(low, v);
+                    high = Math.Max(high, v);
+                }
+            }
+        }
+
+        if (bits == 32)
+        {
+            var payload = new byte[count * sizeof(float)];
+            var p = 0;
+            foreach (var line in lines)
+            {
+                foreach (var v in line.Values)
+                {
+                    BinaryPrimitives.WriteSingleLittleEndian(payload.AsSpan(p), v);
+                    p += sizeof(float);
+                }
+            }
+
+            return (header, payload, low, high);
+        }
+
+        // Windowed: code 0..max-1 spans [low, high]; the top code is "no value yet" (NaN).
+        var top = bits == 16 ? ushort.MaxValue : byte.MaxValue;
+        var span = high > low ? high - low : 1f;
+        var quantized = new byte[count * (bits / 8)];
+        var q = 0;
+        foreach (var line in lines)
+        {
+            foreach (var v in line.Values)
+            {
+                var code = float.IsFinite(v) ? (int)Math.Round((v - low) / span * (top - 1)) : top;
+                if (bits == 16)
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(quantized.AsSpan(q), (ushort)code);
+                    q += 2;
+                }
+                else
+                {
+                    quantized[q++] = (byte)code;
+                }
+            }
+        }
+
+        return (header, quantized, float.IsFinite(low) ? low : 0, float.IsFinite(high) ? high : 0);
+    }
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Live send to {Connection} failed")]
     private static partial void LogSendFailed(ILogger logger, string connection, Exception exception);
 
@@ -199,6 +371,8 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         private readonly SemaphoreSlim _signal = new(0);
         private readonly CancellationTokenSource _closed = new();
         private Dictionary<(int, int, int, int), Frame> _lines = [];
+        private HashSet<(int Entry, int Plane, int Row)> _binnedRows = [];
+        private int[] _bins = [];
         private string? _start;
         private RunStop? _stop;
 
@@ -211,12 +385,25 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
 
         public Task Loop { get; }
 
-        public void Reset(string startJson)
+        /// <summary>What this connection asked for; full resolution, float32 by default.</summary>
+        public LiveView View { get; set; } = LiveView.Full;
+
+        public void Reset(string startJson, Descriptor descriptor)
         {
+            // The bin of each entry: images larger than the view are binned by the smallest whole factor that fits.
+            var view = View;
+            var bins = descriptor.Entries.Select(e => e.Shape.Length < 2 || view.MaxWidth <= 0 || view.MaxHeight <= 0
+                ? 1
+                : Math.Max(1, Math.Max((e.Shape[^1] + view.MaxWidth - 1) / view.MaxWidth, (e.Shape[^2] + view.MaxHeight - 1) / view.MaxHeight))).ToArray();
+            var start = JsonNode.Parse(startJson)!.AsObject();
+            start["bin"] = new JsonArray([.. bins.Select(b => (JsonNode?)JsonValue.Create(b))]);
+            start["bits"] = view.Bits;
             lock (_gate)
             {
-                _start = startJson;
+                _start = start.ToJsonString();
+                _bins = bins;
                 _lines.Clear();
+                _binnedRows.Clear();
                 _stop = null;
             }
 
@@ -227,7 +414,14 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         {
             lock (_gate)
             {
-                _lines[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
+                if (frame.Entry < _bins.Length && _bins[frame.Entry] > 1)
+                {
+                    _binnedRows.Add((frame.Entry, frame.Plane, frame.Row / _bins[frame.Entry]));
+                }
+                else
+                {
+                    _lines[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
+                }
             }
 
             Wake();
@@ -270,15 +464,20 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                     await Task.Delay(BatchInterval, _closed.Token).ConfigureAwait(false);
                     string? start;
                     Dictionary<(int, int, int, int), Frame> lines;
+                    HashSet<(int Entry, int Plane, int Row)> binned;
+                    int[] bins;
                     RunStop? stop;
                     lock (_gate)
                     {
                         start = _start;
                         lines = _lines;
+                        binned = _binnedRows;
+                        bins = _bins;
                         stop = _stop;
                         _start = null;
                         _stop = null;
                         _lines = [];
+                        _binnedRows = [];
                     }
 
                     if (start is not null)
@@ -286,11 +485,28 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                         await client.SendAsync(LiveHub.Methods.RunStart, start, _closed.Token).ConfigureAwait(false);
                     }
 
-                    if (lines.Count > 0)
+                    var bits = View.Bits;
+                    if (lines.Count > 0 && bits == 32 && binned.Count == 0)
                     {
                         var ordered = lines.Values.OrderBy(f => f.Sequence).ToList();
                         var (header, payload) = Encode(ordered);
                         await client.SendAsync(LiveHub.Methods.Lines, ordered[0].RunId.ToString(), header, payload, _closed.Token).ConfigureAwait(false);
+                    }
+                    else if (lines.Count > 0 || binned.Count > 0)
+                    {
+                        // A lighter stream: binned rows made from the image so far, values windowed to 16 or 8 bits.
+                        var all = lines.Values.OrderBy(f => f.Sequence).Select(f => new Line(f.Entry, f.Plane, f.Row, f.Column, [.. f.Values.Select(v => (float)v)])).ToList();
+                        all.AddRange(_owner.BinnedRows(binned.OrderBy(r => r), bins));
+                        var runId = _owner.CurrentRunId.ToString();
+                        var (header, payload, low, high) = Encode(all, bits);
+                        if (bits == 32)
+                        {
+                            await client.SendAsync(LiveHub.Methods.Lines, runId, header, payload, _closed.Token).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            await client.SendAsync(LiveHub.Methods.WindowedLines, runId, header, payload, low, high, bits, _closed.Token).ConfigureAwait(false);
+                        }
                     }
 
                     if (stop is not null)
@@ -319,3 +535,14 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
 /// <param name="Frames">Every line taken so far (the newest copy of each position), in no particular order.</param>
 /// <param name="Stop">How it ended; null while it runs.</param>
 public sealed record LiveSnapshot(Guid RunId, Descriptor Descriptor, IReadOnlyList<Frame> Frames, RunStop? Stop);
+
+/// <summary>What a live connection asks for: images no larger than MaxWidth × MaxHeight (0: full resolution), and 32 (float),
+/// 16 or 8 bits per value.</summary>
+public sealed record LiveView(int MaxWidth, int MaxHeight, int Bits)
+{
+    /// <summary>Full resolution, float32.</summary>
+    public static LiveView Full { get; } = new(0, 0, 32);
+}
+
+/// <summary>A line to send: where it goes and its values.</summary>
+internal sealed record Line(int Entry, int Plane, int Row, int Column, float[] Values);

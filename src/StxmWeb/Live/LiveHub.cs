@@ -19,8 +19,34 @@ public sealed class LiveHub(LiveBroadcaster broadcaster) : Hub
         /// <summary><c>lines(runId, int[] header: plane,row,column,count per line, byte[] float32 little-endian values)</c>.</summary>
         public const string Lines = "lines";
 
+        /// <summary>
+        /// <c>linesq(runId, int[] header, byte[] codes, float low, float high, int bits)</c>: lines windowed to 16 (little-endian
+        /// uint16) or 8 bits; code k of 0..max−1 is low + k·(high − low)/(max − 1), the top code is "no value yet".
+        /// </summary>
+        public const string WindowedLines = "linesq";
+
         /// <summary><c>runStop(runId, status, reason)</c>.</summary>
         public const string RunStop = "runStop";
+    }
+
+    /// <summary>
+    /// Asks for a lighter stream, or full resolution again: images no larger than <paramref name="maxWidth"/> ×
+    /// <paramref name="maxHeight"/> (binned; 0 = full resolution) and <paramref name="bits"/> per value (32, 16 or 8).
+    /// The run so far is sent again in that form (runStart carries <c>bin</c> per entry and <c>bits</c>).
+    /// </summary>
+    public void SetView(int maxWidth, int maxHeight, int bits)
+    {
+        if (bits is not (32 or 16 or 8))
+        {
+            throw new HubException($"bits: {bits} is not 32, 16 or 8.");
+        }
+
+        if (maxWidth < 0 || maxHeight < 0 || maxWidth > 100_000 || maxHeight > 100_000)
+        {
+            throw new HubException("maxWidth, maxHeight: must be 0 (full resolution) or a size in pixels up to 100000.");
+        }
+
+        broadcaster.SetView(Context.ConnectionId, new LiveView(maxWidth, maxHeight, bits));
     }
 
     /// <inheritdoc />

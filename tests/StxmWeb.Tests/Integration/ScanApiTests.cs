@@ -1,7 +1,10 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using StxmWeb.Live;
 using StxmWeb.Testing;
 
 namespace StxmWeb.Tests.Integration;
@@ -214,6 +217,82 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         var openApi = await client.GetStringAsync("/openapi/v1.json", TestContext.Current.CancellationToken);
         Assert.Contains("/api/scans", openApi, StringComparison.Ordinal);
         Assert.Contains("/api/motors", openApi, StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = 180_000)]
+    [InlineData(10, 10, 8, 4)] // 25 × 40 binned by 4 to fit 10 × 10, windowed to 8 bits
+    [InlineData(0, 0, 16, 1)] // full resolution, windowed to 16 bits
+    [InlineData(13, 20, 32, 2)] // binned by 2, float32
+    public async Task ALighterStream_IsBinnedToTheView_AndWindowed_WithinItsQuantization(int width, int height, int bits, int bin)
+    {
+        using var client = Client();
+        await using var connection = new HubConnectionBuilder().WithUrl(new Uri(_app.Factory.BaseAddress, "/hubs/live")).AddMessagePackProtocol().Build();
+        var pixels = new System.Collections.Concurrent.ConcurrentDictionary<(int Row, int Column), double>();
+        var steps = new System.Collections.Concurrent.ConcurrentBag<double>();
+        string? runId = null;
+        int[]? bins = null;
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.On<string>("runStart", json =>
+        {
+            using var doc = JsonDocument.Parse(json);
+            runId = doc.RootElement.GetProperty("runId").GetString();
+            bins = [.. doc.RootElement.GetProperty("bin").EnumerateArray().Select(b => b.GetInt32())];
+            pixels.Clear();
+        });
+        void Take(int[] header, Func<int, double> value)
+        {
+            var offset = 0;
+            for (var i = 0; i < header.Length; i += LiveBroadcaster.HeaderStride)
+            {
+                for (var k = 0; k < header[i + 4]; k++)
+                {
+                    pixels[(header[i + 2], header[i + 3] + k)] = value(offset++);
+                }
+            }
+        }
+
+        connection.On<string, int[], byte[]>("lines", (_, header, payload) => Take(header, k => BinaryPrimitives.ReadSingleLittleEndian(payload.AsSpan(k * 4))));
+        connection.On<string, int[], byte[], float, float, int>("linesq", (_, header, codes, low, high, b) =>
+        {
+            Assert.Equal(bits, b);
+            var top = b == 16 ? ushort.MaxValue : byte.MaxValue;
+            steps.Add((high - low) / (top - 1));
+            Take(header, k =>
+            {
+                var code = b == 16 ? BinaryPrimitives.ReadUInt16LittleEndian(codes.AsSpan(k * 2)) : codes[k];
+                return code == top ? double.NaN : low + (code * (high - low) / (top - 1));
+            });
+        });
+        connection.On<string, string, string>("runStop", (id, _, _) =>
+        {
+            if (id == runId)
+            {
+                stopped.TrySetResult();
+            }
+        });
+        await connection.StartAsync(TestContext.Current.CancellationToken);
+        await connection.InvokeAsync("SetView", width, height, bits, TestContext.Current.CancellationToken);
+
+        var post = await client.PostAsJsonAsync("/api/scans", Request(25, 40), TestContext.Current.CancellationToken);
+        var started = await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var run = await WaitUntilFinishedAsync(client, started.GetProperty("status").GetString()!);
+        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Equal(bin, Assert.Single(bins!));
+        var (rows, columns) = ((40 + bin - 1) / bin, (25 + bin - 1) / bin);
+        Assert.Equal(rows * columns, pixels.Count);
+        var file = await H5py.ReadAsync(run.GetProperty("filePath").GetString()!);
+        var data = file.Doubles("/entry0/counter0/data");
+        var tolerance = (bits == 32 ? 0.01 : steps.Max() / 2) + 1e-3;
+        foreach (var ((row, column), value) in pixels)
+        {
+            var block = from r in Enumerable.Range(row * bin, bin).Where(r => r < 40)
+                        from c in Enumerable.Range(column * bin, bin).Where(c => c < 25)
+                        select data[r * 25 + c];
+            var expected = block.Average();
+            Assert.True(Math.Abs(value - expected) <= tolerance * Math.Max(1, bits == 32 ? Math.Abs(expected) * 1e-6 : 1),
+                $"pixel ({row}, {column}): received {value}, the file's mean is {expected} (tolerance {tolerance})");
+        }
     }
 
     [Fact(Timeout = 180_000)]

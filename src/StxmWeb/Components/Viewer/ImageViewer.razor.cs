@@ -228,13 +228,15 @@ public sealed partial class ImageViewer
 
     private async Task OnContrastAsync(ChangeEventArgs e)
     {
-        _contrast = e.Value?.ToString() is "p1" or "manual" ? e.Value.ToString()! : "auto";
+        var contrast = e.Value?.ToString() is "p1" or "manual" ? e.Value.ToString()! : "auto";
         if (_viewer is not null)
         {
-            // A switch to manual starts from the limits in force.
-            var limits = await _viewer.InvokeAsync<double[]>("setContrast", _contrast, null, null);
+            // A switch to manual starts from the limits in force (the fields appear with them, not with zeros).
+            var limits = await _viewer.InvokeAsync<double[]>("setContrast", contrast, null, null);
             (_contrastLo, _contrastHi) = (limits[0], limits[1]);
         }
+
+        _contrast = contrast;
     }
 
     private Task OnContrastLoAsync(ChangeEventArgs e) => SetManualAsync(e, low: true);
@@ -272,6 +274,14 @@ public sealed partial class ImageViewer
         if (_viewer is not null)
         {
             await _viewer.InvokeVoidAsync("setTool", e.Value?.ToString() is "line" or "region" ? e.Value.ToString() : "pick");
+        }
+    }
+
+    private async Task OnStreamAsync(ChangeEventArgs e)
+    {
+        if (_viewer is not null)
+        {
+            await _viewer.InvokeVoidAsync("setStream", e.Value?.ToString() is "fit" or "fit16" or "fit8" ? e.Value.ToString() : "full");
         }
     }
 
