@@ -205,6 +205,18 @@ public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
         await Assertions.Expect(values).ToHaveAttributeAsync("data-points", "19", new() { Timeout = 10_000 });
         Assert.True(seen.Distinct().Count(p => p < 19) >= 2, $"the spectrum did not grow while the stack ran: {string.Join(", ", seen)}");
         Assert.True(seen.SequenceEqual(seen.Order()), $"the spectrum lost points: {string.Join(", ", seen)}");
+        // The live energy slider steps back through the energies taken, by keyboard too; "follow" returns to the newest.
+        var slider = page.GetByTestId("live-plane");
+        await Assertions.Expect(page.GetByTestId("live-plane-tools")).ToBeVisibleAsync();
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-shown-plane", "18");
+        await slider.FocusAsync();
+        await page.Keyboard.PressAsync("Home");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-shown-plane", "0");
+        await Assertions.Expect(page.GetByTestId("live-plane-value")).ToContainTextAsync("280.00 eV (1/19)");
+        await Assertions.Expect(page.GetByTestId("viewer-meta")).ToContainTextAsync("280.00 eV");
+        await Assertions.Expect(page.GetByTestId("live-follow")).Not.ToBeCheckedAsync();
+        await page.GetByTestId("live-follow").CheckAsync();
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-shown-plane", "18");
         await Screenshot(page, "viewer-tools-od-spectrum.png");
         await page.GetByTestId("spectra-panel").ScrollIntoViewIfNeededAsync();
         await page.GetByTestId("spectra-panel").ScreenshotAsync(new() { Path = Path.Combine(Chromium.ScreenshotDirectory, "spectra-panel-od.png") });

@@ -39,6 +39,16 @@ class LiveViewer {
     this.histogram = this.card.querySelector('.stxm-histogram-canvas');
     this.profileCanvas = this.card.querySelector('.stxm-profile-canvas');
     this.profileText = this.card.querySelector('.stxm-profile-readout');
+    // A live stack: the energies taken so far, one at a time (the newest while "follow" is on).
+    this.planeTools = this.card.querySelector('.stxm-live-plane');
+    this.planeInput = this.card.querySelector('#live-plane');
+    this.planeValue = this.card.querySelector('.stxm-live-plane .stxm-viewer-plane-value');
+    this.followInput = this.card.querySelector('#live-follow');
+    this.pinned = null;
+    this.onPlane = () => { this.pinned = Number(this.planeInput.value); if (this.followInput) this.followInput.checked = false; this.schedule(); };
+    this.onFollow = () => { this.pinned = this.followInput.checked ? null : this.pinned ?? this.view?.entries[this.view.current].plane ?? 0; this.schedule(); };
+    this.planeInput?.addEventListener('input', this.onPlane);
+    this.followInput?.addEventListener('change', this.onFollow);
     this.ctx = this.canvas.getContext('2d');
     this.meta = this.card.querySelector('.stxm-viewer-meta');
     this.readout = this.card.querySelector('.stxm-cursor');
@@ -146,6 +156,8 @@ class LiveViewer {
 
   start(run) {
     run = LiveViewer.binned(run);
+    this.pinned = null;
+    if (this.followInput) this.followInput.checked = true;
     const showing = this.view === this.live;
     this.live = LiveViewer.state(run, 'live', 'running', false);
     if (showing) this.show(this.live);
@@ -268,12 +280,33 @@ class LiveViewer {
     requestAnimationFrame(() => { this.dirty = false; this.draw(); });
   }
 
-  // The values shown now: the current entry's latest plane.
+  // The plane shown now: the newest of the current entry, or the one picked on the live energy slider.
+  shownPlane(e) {
+    return !e.perPlane && this.pinned !== null && e.shape.length === 3 ? Math.min(this.pinned, e.shape[0] - 1) : e.plane;
+  }
+
+  // The values shown now: the current entry's plane shown.
   shown() {
     const e = this.view.entries[this.view.current];
     const n = this.rows * this.cols;
-    const base = e.perPlane ? 0 : e.plane * n;
+    const base = e.perPlane ? 0 : this.shownPlane(e) * n;
     return e.data.subarray(base, base + n);
+  }
+
+  // The live energy slider: shown for a live stack, over the energies taken so far.
+  updatePlaneTools(s, e) {
+    if (!this.planeTools) return;
+    const live = s.source === 'live' && e.shape.length === 3 && e.shape[0] > 1;
+    this.planeTools.hidden = !live;
+    if (!live) return;
+    const plane = this.shownPlane(e);
+    this.planeInput.max = String(Math.max(e.plane, plane));
+    this.planeInput.value = String(plane);
+    const energy = e.energy?.[plane];
+    const text = `${Number.isFinite(energy) ? `${format(energy, 2)} eV` : `plane ${plane + 1}`} (${plane + 1}/${e.shape[0]})`;
+    this.planeValue.textContent = text;
+    this.planeInput.setAttribute('aria-valuetext', text);
+    this.canvas.dataset.shownPlane = String(plane);
   }
 
   limits(values, e) {
@@ -307,7 +340,8 @@ class LiveViewer {
     this.canvas.dataset.filled = String(s.filled);
     this.canvas.dataset.lines = String(s.linesReceived);
     this.canvas.dataset.entry = String(s.current);
-    const energy = e.energy?.[e.plane] ?? e.energy?.[0];
+    this.updatePlaneTools(s, e);
+    const energy = e.energy?.[this.shownPlane(e)] ?? e.energy?.[0];
     const axes = e.axes.map((a) => a.name).join(' × ');
     const where = s.entries.length > 1 ? `${e.name} (${s.current + 1}/${s.entries.length}) · ` : '';
     const angle = e.rotationAngle ? ` · θ ${format(e.rotationAngle, 1)}°` : '';
@@ -674,6 +708,8 @@ class LiveViewer {
     this.canvas.removeEventListener('pointerup', this.onUp);
     this.host.removeEventListener('wheel', this.onWheel);
     this.host.removeEventListener('keydown', this.onKey);
+    this.planeInput?.removeEventListener('input', this.onPlane);
+    this.followInput?.removeEventListener('change', this.onFollow);
     return this.connection.stop();
   }
 }
