@@ -178,7 +178,7 @@ internal static class PixelatorBench
         return new Result(row, note);
     }
 
-    private static Process StartStxmWeb(int port, PixelatorServer server, string dataDir)
+    internal static Process StartStxmWeb(int port, PixelatorServer server, string dataDir)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "StxmWeb.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
@@ -198,12 +198,12 @@ internal static class PixelatorBench
         return process;
     }
 
-    private static bool FileComplete(string path, int lines)
+    internal static bool FileComplete(string path, int lines, int width = Width)
     {
         try
         {
             var data = NxstxmReader.Read(path).Data;
-            return data.Length == lines * Width && !data.Any(double.IsNaN);
+            return data.Length == lines * width && !data.Any(double.IsNaN);
         }
         catch (IOException)
         {
@@ -211,7 +211,7 @@ internal static class PixelatorBench
         }
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan timeout)
+    internal static async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -236,7 +236,7 @@ internal static class PixelatorBench
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -244,13 +244,13 @@ internal static class PixelatorBench
     }
 
     /// <summary>User + system CPU time of a process, from /proc/pid/stat (clock ticks of 10 ms).</summary>
-    private static double CpuSeconds(int pid)
+    internal static double CpuSeconds(int pid)
     {
         var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    private static double PeakRssMiB(int pid) =>
+    internal static double PeakRssMiB(int pid) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0).FirstOrDefault();
 
@@ -258,8 +258,11 @@ internal static class PixelatorBench
     /// The controller side of the bench: answers initialize with a sample stage and an energy, and on scanRequest
     /// publishes scanStarted, one scanLineData per line at the asked rate (noting when each left), and scanFinished.
     /// </summary>
-    private sealed class PacedController
+    internal sealed class PacedController
     {
+        /// <summary>Pixels per line.</summary>
+        public int Width { get; init; } = PixelatorBench.Width;
+
         private int _scanning;
         private double _rate;
         private long[] _published = [];

@@ -17,6 +17,7 @@ using StxmWeb.Core.Documents;
 // Channel Access: StxmWeb.Bench ca [output.md] (see CaBench). Time estimates of every scan type: StxmWeb.Bench estimates [output.md].
 // The Pixelator live path: StxmWeb.Bench pixelator [output.md] (see PixelatorBench).
 // NXstxm writing beside h5py: StxmWeb.Bench writer [runs] [output.md] (see WriterBench).
+// The live path under load (1, 20, 100 clients and a browser at 1 Mpx/s): StxmWeb.Bench load [output.md] (see LoadBench).
 if (args.Length > 0 && args[0] == "estimates")
 {
     return await StxmWeb.Bench.EstimateBench.RunAsync(args.Skip(1).ToArray());
@@ -30,6 +31,11 @@ if (args.Length > 0 && args[0] == "pixelator")
 if (args.Length > 0 && args[0] == "writer")
 {
     return await StxmWeb.Bench.WriterBench.RunAsync(args.Skip(1).ToArray());
+}
+
+if (args.Length > 0 && args[0] == "load")
+{
+    return await StxmWeb.Bench.LoadBench.RunAsync(args.Skip(1).ToArray());
 }
 
 if (args.Length > 0 && args[0] == "ca")

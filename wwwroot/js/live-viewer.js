@@ -274,10 +274,15 @@ class LiveViewer {
     this.schedule();
   }
 
+  // Redraws at the display's rate, but a large image (over a quarter megapixel: every redraw recolours all of it) at
+  // most ten times a second, so that the browser does not take the machine from the scan.
   schedule() {
     if (this.dirty) return;
     this.dirty = true;
-    requestAnimationFrame(() => { this.dirty = false; this.draw(); });
+    const large = (this.rows ?? 0) * (this.cols ?? 0) > 250_000;
+    const wait = large ? Math.max(0, (this.lastDraw ?? 0) + 100 - performance.now()) : 0;
+    const run = () => requestAnimationFrame(() => { this.dirty = false; this.lastDraw = performance.now(); this.draw(); });
+    if (wait > 0) setTimeout(run, wait); else run();
   }
 
   // The plane shown now: the newest of the current entry, or the one picked on the live energy slider.

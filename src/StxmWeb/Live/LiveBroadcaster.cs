@@ -23,6 +23,9 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
     /// <summary>How long new lines are gathered before a send.</summary>
     public static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(15);
 
+    /// <summary>Values per <c>lines</c> message at most (one line more if a single line is longer): 80 KB of float32.</summary>
+    public const int MessageValues = 20_000;
+
     /// <summary>Integers per line in the <c>lines</c> header: entry, plane, row, column, count.</summary>
     public const int HeaderStride = 5;
 
@@ -488,9 +491,22 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                     var bits = View.Bits;
                     if (lines.Count > 0 && bits == 32 && binned.Count == 0)
                     {
+                        // In messages of at most MessageValues values: their buffers stay off the large-object heap,
+                        // which a slow connection's big backlog would otherwise fragment and grow.
                         var ordered = lines.Values.OrderBy(f => f.Sequence).ToList();
-                        var (header, payload) = Encode(ordered);
-                        await client.SendAsync(LiveHub.Methods.Lines, ordered[0].RunId.ToString(), header, payload, _closed.Token).ConfigureAwait(false);
+                        var runId = ordered[0].RunId.ToString();
+                        for (var first = 0; first < ordered.Count;)
+                        {
+                            var (taken, values) = (0, 0);
+                            while (first + taken < ordered.Count && (taken == 0 || values + ordered[first + taken].Values.Length <= MessageValues))
+                            {
+                                values += ordered[first + taken++].Values.Length;
+                            }
+
+                            var (header, payload) = Encode(ordered.GetRange(first, taken));
+                            await client.SendAsync(LiveHub.Methods.Lines, runId, header, payload, _closed.Token).ConfigureAwait(false);
+                            first += taken;
+                        }
                     }
                     else if (lines.Count > 0 || binned.Count > 0)
                     {

@@ -1,0 +1,435 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using MessagePack;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Playwright;
+using StxmWeb.Core.Scans;
+using StxmWeb.Pixelator.Server;
+
+namespace StxmWeb.Bench;
+
+/// <summary>
+/// The live path under load: a simulated scan at 1 Mpx/s (a paced Pixelator controller publishing 1000 lines of 1000
+/// pixels a second; StxmWeb as its own process on the Pixelator backend) watched by 1, 20 and 100 headless SignalR
+/// clients on real websockets (lean clients speaking SignalR's MessagePack protocol over ClientWebSocket, so that the
+/// clients are not the bottleneck), one deliberately slow client, and one real browser (chromium) on the page. Reports
+/// latency from the controller's publish to each client's receipt (p50/p95 over all clients' lines), server CPU and RSS,
+/// what the slow client got, and whether the file is complete. The ceiling at 100 clients (controller as fast as it can)
+/// is compared with a bare ASP.NET Core WebSocket endpoint fanning out one 4 KB message per line to 100 clients.
+/// Usage: StxmWeb.Bench load [output.md]
+/// </summary>
+internal static class LoadBench
+{
+    private const int Width = 1000;
+    private const int Lines = 3000;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var output = args.Length > 0 ? args[0] : null;
+        var controller = new PixelatorBench.PacedController { Width = Width };
+        await using var server = new PixelatorServer(new PixelatorServerOptions { Address = "127.0.0.1", PublisherPort = 0, RequestPort = 0, DataPublisherPort = 0 },
+            controller.Handle, NullLogger<PixelatorServer>.Instance);
+        controller.Server = server;
+        using var heartbeat = new CancellationTokenSource();
+        var beating = controller.HeartbeatAsync(heartbeat.Token);
+        var dataDir = Directory.CreateTempSubdirectory("stxmweb-load-bench-").FullName;
+        var port = PixelatorBench.FreePort();
+        using var stxmweb = PixelatorBench.StartStxmWeb(port, server, dataDir);
+        var baseAddress = new Uri($"http://127.0.0.1:{port}/");
+        using var http = new HttpClient { BaseAddress = baseAddress };
+        await PixelatorBench.WaitForAsync(async () => (await http.GetAsync("healthz")).IsSuccessStatusCode, "StxmWeb to start", TimeSpan.FromSeconds(60));
+
+        // One real browser on the page for every run.
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--disable-gpu", "--no-first-run", "--disable-background-networking"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+        await page.GotoAsync(baseAddress.ToString());
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=live-canvas]')?.dataset.connected === 'true'", null, new() { Timeout = 60_000 });
+
+        var rows = new List<string>();
+        foreach (var (clients, rate, measured) in new (int Clients, double Rate, bool Measured)[]
+        {
+            (1, 1000, false), (20, 1000, false), (1, 1000, true), (20, 1000, true), (100, 1000, true), (100, 0, true),
+        })
+        {
+            var row = await OneRunAsync(controller, stxmweb, http, baseAddress, page, clients, rate);
+            Console.WriteLine((measured ? "" : "warm-up: ") + row);
+            if (measured)
+            {
+                rows.Add(row);
+            }
+        }
+
+        await heartbeat.CancelAsync();
+        await beating;
+        stxmweb.Kill();
+        await stxmweb.WaitForExitAsync();
+        Directory.Delete(dataDir, recursive: true);
+
+        var bare = await BareWebSocketAsync(100, Lines);
+        Console.WriteLine($"bare WebSocket, 100 clients: {bare:F0} lines/s");
+        var ceiling = rows[^1];
+
+        var report = new StringBuilder()
+            .AppendLine("# Live path under load: 1 Mpx/s to many viewers")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
+            .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {BenchMachine.Describe()}")
+            .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- load bench/results/live-load.md`")
+            .AppendLine(CultureInfo.InvariantCulture, $"- Each run a sample image of {Lines} lines × {Width} pixels: a paced Pixelator controller (this process) publishes the lines at the rate asked (1000 lines/s = 1 Mpx/s; 0 = as fast as it can), StxmWeb runs as its own process (release build, Pixelator backend) and writes its file, and N headless clients on /hubs/live (SignalR MessagePack over real websockets; lean clients that only parse the messages) plus one slow client (it reads a message every 100 ms) plus one chromium page with the viewer watch it. Latency = client receipt − controller publish, per line and client (so it includes the ZeroMQ hop and the 15 ms batching). All of it shares the machine's 2 cores. Two warm-up runs are not reported.")
+            .AppendLine()
+            .AppendLine("| clients | rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | p99 | lines lost (all clients) | slow client: messages, lines, lines per message max | browser: lines drawn | server CPU (% of one core) | server RSS, peak | file complete |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var row in rows)
+        {
+            report.AppendLine(row);
+        }
+
+        report.AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"- Bare ASP.NET Core WebSocket endpoint (Kestrel, this process) fanning out the same {Lines} lines as one 4 KB binary message each to 100 local clients, as fast as it can: **{bare:F0} lines/s** per client, the machine's limit for the ceiling row above (StxmWeb's at 100 clients, as fast as possible).")
+            .AppendLine("- Targets: p95 < 30 ms at 1 client, < 60 ms at 20, < 100 ms at 100; RSS < 400 MB; the ceiling at 100 clients ≥ 0.8 of the bare WebSocket limit.")
+            .AppendLine("- A slow client gets the same lines in fewer, larger messages (its queue holds each undelivered line once, newest copy); it does not hold the others back.");
+        Console.WriteLine();
+        Console.WriteLine(report);
+        if (output is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+            await File.WriteAllTextAsync(output, report.ToString());
+        }
+
+        return 0;
+    }
+
+    private static async Task<string> OneRunAsync(PixelatorBench.PacedController controller, Process stxmweb, HttpClient http, Uri baseAddress, IPage page, int count, double rate)
+    {
+        var published = new long[Lines];
+        controller.Next(rate, published);
+        var clients = new List<LeanClient>();
+        for (var i = 0; i < count; i++)
+        {
+            clients.Add(await LeanClient.ConnectAsync(baseAddress, Lines, slow: false));
+        }
+
+        var slow = await LeanClient.ConnectAsync(baseAddress, Lines, slow: true);
+        var cpuBefore = PixelatorBench.CpuSeconds(stxmweb.Id);
+        var wall = Stopwatch.StartNew();
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 40, Width), new AxisRegion(0, 40, Lines), 0.2, 285.2);
+        var post = await http.PostAsJsonAsync("api/scans", request, StxmWeb.Services.ScanDefinitionStore.Json);
+        if (post.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"The scan was refused: {await post.Content.ReadAsStringAsync()}");
+        }
+
+        var accepted = JsonDocument.Parse(await post.Content.ReadAsStringAsync()).RootElement;
+        var runId = accepted.GetProperty("id").GetString()!;
+        foreach (var client in clients)
+        {
+            await client.StoppedAsync(runId).WaitAsync(TimeSpan.FromMinutes(5));
+        }
+
+        wall.Stop();
+        var cpu = PixelatorBench.CpuSeconds(stxmweb.Id) - cpuBefore;
+        var rss = PixelatorBench.PeakRssMiB(stxmweb.Id);
+        await slow.StoppedAsync(runId).WaitAsync(TimeSpan.FromMinutes(5));
+        JsonElement run = default;
+        await PixelatorBench.WaitForAsync(async () =>
+        {
+            run = JsonDocument.Parse(await http.GetStringAsync(accepted.GetProperty("status").GetString()!)).RootElement.Clone();
+            return run.GetProperty("state").GetString() is "success" or "aborted" or "failed";
+        }, "the run to end", TimeSpan.FromMinutes(2));
+        var fileComplete = PixelatorBench.FileComplete(run.GetProperty("filePath").GetString()!, Lines, Width);
+        await page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=live-canvas]').dataset.runId === '{runId}' && document.querySelector('[data-testid=live-canvas]').dataset.status === 'success'", null, new() { Timeout = 60_000 });
+        var drawn = await page.GetByTestId("live-canvas").GetAttributeAsync("data-filled");
+
+        var latencies = new List<double>();
+        var perClient = new List<double>();
+        var lost = 0;
+        var firstPublish = published.Where(p => p != 0).Min();
+        foreach (var client in clients)
+        {
+            var arrived = client.Arrivals(runId);
+            lost += arrived.Count(t => t == 0);
+            for (var i = 0; i < Lines; i++)
+            {
+                if (arrived[i] != 0 && published[i] != 0)
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(published[i], arrived[i]).TotalMilliseconds);
+                }
+            }
+
+            perClient.Add(arrived.Count(t => t != 0) / Stopwatch.GetElapsedTime(firstPublish, arrived.Max()).TotalSeconds);
+        }
+
+        latencies.Sort();
+        perClient.Sort();
+        string P(double q) => latencies.Count == 0 ? "–" : $"{latencies[(int)Math.Min(latencies.Count - 1, Math.Floor(q * latencies.Count))]:F1} ms";
+        var publishSeconds = Stopwatch.GetElapsedTime(firstPublish, published.Max()).TotalSeconds;
+        var slowLines = slow.Arrivals(runId).Count(t => t != 0);
+        foreach (var client in clients.Append(slow))
+        {
+            await client.DisposeAsync();
+        }
+
+        return FormattableString.Invariant(
+            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slow.Messages(runId)}, {slowLines}, {slow.LargestMessage} | {drawn} of {Lines * Width} px | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
+    }
+
+    /// <summary>
+    /// A headless live client that speaks SignalR's MessagePack hub protocol itself over a ClientWebSocket (no negotiate,
+    /// WebSockets transport) and notes when each line of a run first arrived.
+    /// </summary>
+    private sealed class LeanClient : IAsyncDisposable
+    {
+        private readonly ClientWebSocket _socket = new();
+        private readonly ConcurrentDictionary<string, long[]> _arrivals = new();
+        private readonly ConcurrentDictionary<string, int> _messages = new();
+        private readonly ConcurrentDictionary<string, TaskCompletionSource> _stops = new();
+        private readonly int _lines;
+        private readonly bool _slow;
+        private readonly CancellationTokenSource _closed = new();
+        private Task _loop = Task.CompletedTask;
+
+        private LeanClient(int lines, bool slow) => (_lines, _slow) = (lines, slow);
+
+        public int LargestMessage { get; private set; }
+
+        public static async Task<LeanClient> ConnectAsync(Uri server, int lines, bool slow)
+        {
+            var client = new LeanClient(lines, slow);
+            await client._socket.ConnectAsync(new Uri($"ws://{server.Authority}/hubs/live"), CancellationToken.None);
+            await client._socket.SendAsync("{\"protocol\":\"messagepack\",\"version\":1}\u001e"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+            client._loop = client.ReceiveAsync();
+            return client;
+        }
+
+        public long[] Arrivals(string runId) => _arrivals.GetOrAdd(runId, _ => new long[_lines]);
+
+        public int Messages(string runId) => _messages.GetValueOrDefault(runId);
+
+        public Task StoppedAsync(string runId) => Stop(runId).Task;
+
+        private TaskCompletionSource Stop(string runId) => _stops.GetOrAdd(runId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        private async Task ReceiveAsync()
+        {
+            var buffer = new ArrayBufferWriter<byte>(1 << 20);
+            var handshaken = false;
+            try
+            {
+                while (!_closed.IsCancellationRequested)
+                {
+                    buffer.ResetWrittenCount();
+                    ValueWebSocketReceiveResult result;
+                    do
+                    {
+                        result = await _socket.ReceiveAsync(buffer.GetMemory(64 * 1024), _closed.Token);
+                        buffer.Advance(result.Count);
+                    }
+                    while (!result.EndOfMessage);
+
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    var now = Stopwatch.GetTimestamp();
+                    var data = buffer.WrittenMemory;
+                    if (!handshaken)
+                    {
+                        var end = data.Span.IndexOf((byte)0x1e);
+                        handshaken = end >= 0;
+                        data = data[(end + 1)..];
+                    }
+
+                    Parse(data, now);
+                    if (_slow)
+                    {
+                        await Task.Delay(100, _closed.Token);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+            {
+                // Closed.
+            }
+        }
+
+        /// <summary>Length-prefixed (VarInt) MessagePack hub messages; invocations of lines and runStop are read.</summary>
+        private void Parse(ReadOnlyMemory<byte> data, long now)
+        {
+            while (data.Length > 0)
+            {
+                var (length, prefix) = (0, 0);
+                for (var shift = 0; ; shift += 7)
+                {
+                    var b = data.Span[prefix++];
+                    length |= (b & 0x7f) << shift;
+                    if ((b & 0x80) == 0)
+                    {
+                        break;
+                    }
+                }
+
+                var message = data.Slice(prefix, length);
+                data = data[(prefix + length)..];
+                var reader = new MessagePackReader(message);
+                reader.ReadArrayHeader();
+                if (reader.ReadInt32() != 1)
+                {
+                    continue; // ping, close...
+                }
+
+                for (var headers = reader.ReadMapHeader(); headers > 0; headers--)
+                {
+                    reader.Skip();
+                    reader.Skip();
+                }
+
+                reader.Skip(); // invocation id
+                var target = reader.ReadString();
+                reader.ReadArrayHeader();
+                var runId = reader.ReadString()!;
+                if (target == "lines")
+                {
+                    var arrivals = Arrivals(runId);
+                    _messages.AddOrUpdate(runId, 1, (_, n) => n + 1);
+                    var count = reader.ReadArrayHeader();
+                    LargestMessage = Math.Max(LargestMessage, count / 5);
+                    for (var i = 0; i < count; i += 5)
+                    {
+                        var (entry, plane, row, column, values) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+                        if (row < arrivals.Length && column == 0 && values == Width && entry == 0 && plane == 0 && arrivals[row] == 0)
+                        {
+                            arrivals[row] = now;
+                        }
+                    }
+                }
+                else if (target == "runStop")
+                {
+                    Stop(runId).TrySetResult();
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _closed.CancelAsync();
+            try
+            {
+                await _loop;
+            }
+            finally
+            {
+                _socket.Dispose();
+                _closed.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The machine's limit: Kestrel with a bare WebSocket endpoint; the producer fans one 4 KB binary message per line
+    /// out to every client, each through its own sender with a bounded queue (the producer waits for the slowest).
+    /// Returns the lines per second the median client received.
+    /// </summary>
+    private static async Task<double> BareWebSocketAsync(int clients, int lines)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var app = builder.Build();
+        app.UseWebSockets();
+        var queues = new ConcurrentBag<System.Threading.Channels.Channel<byte[]>>();
+        var connected = 0;
+        app.Map("/ws", async (HttpContext context) =>
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var queue = System.Threading.Channels.Channel.CreateBounded<byte[]>(256);
+            queues.Add(queue);
+            Interlocked.Increment(ref connected);
+            await foreach (var message in queue.Reader.ReadAllAsync())
+            {
+                await socket.SendAsync(message, WebSocketMessageType.Binary, true, CancellationToken.None);
+            }
+
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        });
+        await app.StartAsync();
+        var address = app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal);
+
+        var received = new long[clients];
+        var finished = new double[clients];
+        var sockets = new List<ClientWebSocket>();
+        var readers = new List<Task>();
+        var start = 0L;
+        for (var i = 0; i < clients; i++)
+        {
+            var socket = new ClientWebSocket();
+            await socket.ConnectAsync(new Uri($"{address}/ws"), CancellationToken.None);
+            sockets.Add(socket);
+            var index = i;
+            readers.Add(Task.Run(async () =>
+            {
+                var buffer = new byte[64 * 1024];
+                while (true)
+                {
+                    var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    if (result.EndOfMessage && ++received[index] == lines)
+                    {
+                        finished[index] = Stopwatch.GetElapsedTime(Interlocked.Read(ref start)).TotalSeconds;
+                    }
+                }
+            }));
+        }
+
+        while (Volatile.Read(ref connected) < clients)
+        {
+            await Task.Delay(10);
+        }
+
+        var payload = new byte[Width * sizeof(float)];
+        Random.Shared.NextBytes(payload);
+        Interlocked.Exchange(ref start, Stopwatch.GetTimestamp());
+        for (var line = 0; line < lines; line++)
+        {
+            foreach (var queue in queues)
+            {
+                await queue.Writer.WriteAsync(payload);
+            }
+        }
+
+        foreach (var queue in queues)
+        {
+            queue.Writer.Complete();
+        }
+
+        await Task.WhenAll(readers).WaitAsync(TimeSpan.FromMinutes(2));
+        foreach (var socket in sockets)
+        {
+            socket.Dispose();
+        }
+
+        await app.StopAsync();
+        var rates = finished.Select(seconds => lines / seconds).Order().ToArray();
+        return rates[rates.Length / 2];
+    }
+}
