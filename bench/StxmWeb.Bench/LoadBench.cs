@@ -37,7 +37,10 @@ internal static class LoadBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var output = args.Length > 0 ? args[0] : null;
+        var output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
+        // Diagnostics: --no-browser, --no-slow leave the browser or the slow client out (the table says so).
+        var withBrowser = !args.Contains("--no-browser");
+        var withSlow = !args.Contains("--no-slow");
         var controller = new PixelatorBench.PacedController { Width = Width };
         await using var server = new PixelatorServer(new PixelatorServerOptions { Address = "127.0.0.1", PublisherPort = 0, RequestPort = 0, DataPublisherPort = 0 },
             controller.Handle, NullLogger<PixelatorServer>.Instance);
@@ -57,9 +60,13 @@ internal static class LoadBench
         {
             ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--disable-gpu", "--no-first-run", "--disable-background-networking"],
         });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
-        await page.GotoAsync(baseAddress.ToString());
-        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=live-canvas]')?.dataset.connected === 'true'", null, new() { Timeout = 60_000 });
+        IPage? page = null;
+        if (withBrowser)
+        {
+            page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+            await page.GotoAsync(baseAddress.ToString());
+            await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=live-canvas]')?.dataset.connected === 'true'", null, new() { Timeout = 60_000 });
+        }
 
         var rows = new List<string>();
         foreach (var (clients, rate, measured) in new (int Clients, double Rate, bool Measured)[]
@@ -67,7 +74,7 @@ internal static class LoadBench
             (1, 1000, false), (20, 1000, false), (1, 1000, true), (20, 1000, true), (100, 1000, true), (100, 0, true),
         })
         {
-            var row = await OneRunAsync(controller, stxmweb, http, baseAddress, page, clients, rate);
+            var row = await OneRunAsync(controller, stxmweb, http, baseAddress, page, clients, rate, withSlow);
             Console.WriteLine((measured ? "" : "warm-up: ") + row);
             if (measured)
             {
@@ -115,7 +122,7 @@ internal static class LoadBench
         return 0;
     }
 
-    private static async Task<string> OneRunAsync(PixelatorBench.PacedController controller, Process stxmweb, HttpClient http, Uri baseAddress, IPage page, int count, double rate)
+    private static async Task<string> OneRunAsync(PixelatorBench.PacedController controller, Process stxmweb, HttpClient http, Uri baseAddress, IPage? page, int count, double rate, bool withSlow)
     {
         var published = new long[Lines];
         controller.Next(rate, published);
@@ -125,7 +132,7 @@ internal static class LoadBench
             clients.Add(await LeanClient.ConnectAsync(baseAddress, Lines, slow: false));
         }
 
-        var slow = await LeanClient.ConnectAsync(baseAddress, Lines, slow: true);
+        var slow = withSlow ? await LeanClient.ConnectAsync(baseAddress, Lines, slow: true) : null;
         var cpuBefore = PixelatorBench.CpuSeconds(stxmweb.Id);
         var wall = Stopwatch.StartNew();
         var request = ScanRequest.SampleImage(new AxisRegion(0, 40, Width), new AxisRegion(0, 40, Lines), 0.2, 285.2);
@@ -145,7 +152,11 @@ internal static class LoadBench
         wall.Stop();
         var cpu = PixelatorBench.CpuSeconds(stxmweb.Id) - cpuBefore;
         var rss = PixelatorBench.PeakRssMiB(stxmweb.Id);
-        await slow.StoppedAsync(runId).WaitAsync(TimeSpan.FromMinutes(5));
+        if (slow is not null)
+        {
+            await slow.StoppedAsync(runId).WaitAsync(TimeSpan.FromMinutes(5));
+        }
+
         JsonElement run = default;
         await PixelatorBench.WaitForAsync(async () =>
         {
@@ -153,8 +164,13 @@ internal static class LoadBench
             return run.GetProperty("state").GetString() is "success" or "aborted" or "failed";
         }, "the run to end", TimeSpan.FromMinutes(2));
         var fileComplete = PixelatorBench.FileComplete(run.GetProperty("filePath").GetString()!, Lines, Width);
-        await page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=live-canvas]').dataset.runId === '{runId}' && document.querySelector('[data-testid=live-canvas]').dataset.status === 'success'", null, new() { Timeout = 60_000 });
-        var drawn = await page.GetByTestId("live-canvas").GetAttributeAsync("data-filled");
+        var drawn = "no browser";
+        if (page is not null)
+        {
+            await page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=live-canvas]').dataset.runId === '{runId}' && document.querySelector('[data-testid=live-canvas]').dataset.status === 'success'", null, new() { Timeout = 60_000 });
+            drawn = $"{await page.GetByTestId("live-canvas").GetAttributeAsync("data-filled")} of {Lines * Width} px";
+        }
+
 
         var latencies = new List<double>();
         var perClient = new List<double>();
@@ -179,14 +195,14 @@ internal static class LoadBench
         perClient.Sort();
         string P(double q) => latencies.Count == 0 ? "–" : $"{latencies[(int)Math.Min(latencies.Count - 1, Math.Floor(q * latencies.Count))]:F1} ms";
         var publishSeconds = Stopwatch.GetElapsedTime(firstPublish, published.Max()).TotalSeconds;
-        var slowLines = slow.Arrivals(runId).Count(t => t != 0);
-        foreach (var client in clients.Append(slow))
+        var slowText = slow is null ? "no slow client" : $"{slow.Messages(runId)}, {slow.Arrivals(runId).Count(t => t != 0)}, {slow.LargestMessage}";
+        foreach (var client in slow is null ? clients : clients.Append(slow))
         {
             await client.DisposeAsync();
         }
 
         return FormattableString.Invariant(
-            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slow.Messages(runId)}, {slowLines}, {slow.LargestMessage} | {drawn} of {Lines * Width} px | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
+            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
     }
 
     /// <summary>

@@ -45,6 +45,10 @@ class LiveViewer {
     this.planeValue = this.card.querySelector('.stxm-live-plane .stxm-viewer-plane-value');
     this.followInput = this.card.querySelector('#live-follow');
     this.pinned = null;
+    // Incremental drawing: the rows changed since the last draw, and what that draw was (entry, plane, limits, colours).
+    this.dirtyRows = [];
+    this.drawn = '';
+    this.lastHistogram = 0;
     this.onPlane = () => { this.pinned = Number(this.planeInput.value); if (this.followInput) this.followInput.checked = false; this.schedule(); };
     this.onFollow = () => { this.pinned = this.followInput.checked ? null : this.pinned ?? this.view?.entries[this.view.current].plane ?? 0; this.schedule(); };
     this.planeInput?.addEventListener('input', this.onPlane);
@@ -54,6 +58,7 @@ class LiveViewer {
     this.readout = this.card.querySelector('.stxm-cursor');
     this.colorbar = this.card.querySelector('.stxm-colorbar-canvas');
     this.table = lut(colormap);
+    this.tableName = colormap;
     this.contrast = 'auto';
     this.manual = null;
     this.tool = 'pick';
@@ -166,6 +171,7 @@ class LiveViewer {
   // Shows a state: the live run's or the file's.
   show(s) {
     this.view = s;
+    this.drawn = '';
     this.canvas.dataset.source = s ? s.source : 'live';
     if (!s) { this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height); this.setMeta('waiting for a scan'); return; }
     this.canvas.dataset.runId = s.run.runId;
@@ -199,6 +205,7 @@ class LiveViewer {
     }
     e.plane = plane;
     s.filled = filled;
+    this.drawn = ''; // new values for the whole plane
     const switched = s.current !== entry;
     s.current = entry;
     if (this.view === s) {
@@ -216,6 +223,7 @@ class LiveViewer {
 
   // Sizes the canvas for the current entry: an image for 2-D and 3-D data, a plot for 1-D data.
   layout() {
+    this.drawn = ''; // a new canvas: the next draw is a whole one
     const e = this.view.entries[this.view.current];
     const shape = e.shape;
     this.kind = shape.length === 1 ? 'plot' : 'image';
@@ -257,6 +265,7 @@ class LiveViewer {
       e.plane = shape.length === 3 ? plane : 0;
       latest = entry;
       s.linesReceived++;
+      if (this.view === s) this.dirtyRows.push(entry, plane, row);
     }
     const switched = latest !== s.current;
     s.current = latest;
@@ -316,6 +325,8 @@ class LiveViewer {
 
   limits(values, e) {
     if (this.contrast === 'manual' && this.manual) return this.manual;
+    // A live single-plane image: its running range, kept as the lines arrive (no scan of the whole image per draw).
+    if (this.contrast === 'auto' && !e.perPlane && (e.shape.length === 2 || (e.shape.length === 3 && e.shape[0] === 1)) && Number.isFinite(e.min)) return [e.min, e.max];
     if (this.contrast === 'p1') {
       const finite = values.filter(Number.isFinite);
       if (finite.length > 10) {
@@ -339,8 +350,19 @@ class LiveViewer {
     const [lo, hi] = this.limits(values, e);
     this.lo = lo; this.hi = hi;
     this.canvas.dataset.lo = String(lo); this.canvas.dataset.hi = String(hi);
-    if (this.kind === 'plot') this.drawPlot(e, values, lo, hi); else this.drawImage(values, lo, hi);
-    this.drawHistogram(values, lo, hi);
+    if (this.kind === 'plot') {
+      this.drawPlot(e, values, lo, hi);
+    } else {
+      // Only the rows that changed, when nothing else did (same entry, plane, limits and colour map); else all of it.
+      const key = `${s.run.runId}|${s.current}|${this.shownPlane(e)}|${lo}|${hi}|${this.tableName}|${this.rows}x${this.cols}`;
+      const rows = key === this.drawn ? this.changedRows(s.current, this.shownPlane(e)) : null;
+      this.drawImage(values, lo, hi, rows);
+      this.drawn = key;
+    }
+    this.dirtyRows = [];
+    // The histogram scans every value: for a large image, twice a second.
+    const large = this.rows * this.cols > 250_000;
+    if (!large || performance.now() - this.lastHistogram > 500) { this.drawHistogram(values, lo, hi); this.lastHistogram = performance.now(); }
     if (this.profile) this.drawProfile();
     this.canvas.dataset.filled = String(s.filled);
     this.canvas.dataset.lines = String(s.linesReceived);
@@ -363,10 +385,20 @@ class LiveViewer {
     this.drawColorbar();
   }
 
-  drawImage(values, lo, hi) {
+  // The data rows of an entry's plane that lines changed since the last draw.
+  changedRows(entry, plane) {
+    const rows = new Set();
+    const d = this.dirtyRows;
+    for (let i = 0; i + 2 < d.length; i += 3) if (d[i] === entry && d[i + 1] === plane) rows.add(d[i + 2]);
+    return rows;
+  }
+
+  drawImage(values, lo, hi, only = null) {
     const span = hi > lo ? hi - lo : 1;
     const px = this.image.data, t = this.table, rows = this.rows, cols = this.cols;
-    for (let r = 0; r < rows; r++) {
+    const which = only ?? { [Symbol.iterator]: function* () { for (let r = 0; r < rows; r++) yield r; } };
+    for (const r of which) {
+      if (r < 0 || r >= rows) continue;
       // Row 0 holds the lowest setpoint of the slow axis: draw it at the bottom, as the stage sees it.
       const dst = (rows - 1 - r) * cols;
       for (let c = 0; c < cols; c++) {
@@ -377,7 +409,10 @@ class LiveViewer {
         px[o] = t[i]; px[o + 1] = t[i + 1]; px[o + 2] = t[i + 2]; px[o + 3] = 255;
       }
     }
-    this.ctx.putImageData(this.image, 0, 0);
+    if (!only) { this.ctx.putImageData(this.image, 0, 0); return; }
+    for (const r of only) {
+      if (r >= 0 && r < rows) this.ctx.putImageData(this.image, 0, 0, 0, rows - 1 - r, cols, 1);
+    }
   }
 
   // A 1-D entry (point spectrum, positioner scan): counts against the axis, with its range written at the corners.
@@ -690,7 +725,7 @@ class LiveViewer {
     return this.connection.invoke('SetView', w, h, bits);
   }
 
-  setColormap(name) { this.table = lut(name); this.drawColorbar(); this.schedule(); }
+  setColormap(name) { this.table = lut(name); this.tableName = name; this.drawColorbar(); this.schedule(); }
 
   // Contrast: auto (the values' range), p1 (1st-99th percentile) or manual; returns the limits in force, which a switch to
   // manual starts from.
