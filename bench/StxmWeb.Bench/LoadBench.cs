@@ -2,11 +2,8 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
-using System.Text.Json;
 using MessagePack;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -15,7 +12,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Playwright;
-using StxmWeb.Core.Scans;
 using StxmWeb.Pixelator.Server;
 
 namespace StxmWeb.Bench;
@@ -135,15 +131,7 @@ internal static class LoadBench
         var slow = withSlow ? await LeanClient.ConnectAsync(baseAddress, Lines, slow: true) : null;
         var cpuBefore = PixelatorBench.CpuSeconds(stxmweb.Id);
         var wall = Stopwatch.StartNew();
-        var request = ScanRequest.SampleImage(new AxisRegion(0, 40, Width), new AxisRegion(0, 40, Lines), 0.2, 285.2);
-        var post = await http.PostAsJsonAsync("api/scans", request, StxmWeb.Services.ScanDefinitionStore.Json);
-        if (post.StatusCode != HttpStatusCode.Accepted)
-        {
-            throw new InvalidOperationException($"The scan was refused: {await post.Content.ReadAsStringAsync()}");
-        }
-
-        var accepted = JsonDocument.Parse(await post.Content.ReadAsStringAsync()).RootElement;
-        var runId = accepted.GetProperty("id").GetString()!;
+        var (runId, statusUrl) = await PixelatorBench.StartImageAsync(http, Width, Lines);
         foreach (var client in clients)
         {
             await client.StoppedAsync(runId).WaitAsync(TimeSpan.FromMinutes(5));
@@ -157,13 +145,7 @@ internal static class LoadBench
             await slow.StoppedAsync(runId).WaitAsync(TimeSpan.FromMinutes(5));
         }
 
-        JsonElement run = default;
-        await PixelatorBench.WaitForAsync(async () =>
-        {
-            run = JsonDocument.Parse(await http.GetStringAsync(accepted.GetProperty("status").GetString()!)).RootElement.Clone();
-            return run.GetProperty("state").GetString() is "success" or "aborted" or "failed";
-        }, "the run to end", TimeSpan.FromMinutes(2));
-        var fileComplete = PixelatorBench.FileComplete(run.GetProperty("filePath").GetString()!, Lines, Width);
+        var fileComplete = PixelatorBench.FileComplete(await PixelatorBench.FinishedFileAsync(http, statusUrl), Lines, Width);
         var drawn = "no browser";
         if (page is not null)
         {

@@ -135,28 +135,13 @@ internal static class PixelatorBench
 
         var cpuBefore = CpuSeconds(stxmweb.Id);
         var wall = Stopwatch.StartNew();
-        var request = ScanRequest.SampleImage(new AxisRegion(0, 40, Width), new AxisRegion(0, 40, lines), 0.2, 285.2);
-        var post = await http.PostAsJsonAsync("api/scans", request, StxmWeb.Services.ScanDefinitionStore.Json);
-        if (post.StatusCode != HttpStatusCode.Accepted)
-        {
-            throw new InvalidOperationException($"The scan was refused: {await post.Content.ReadAsStringAsync()}");
-        }
-
-        var accepted = JsonDocument.Parse(await post.Content.ReadAsStringAsync()).RootElement;
-        var runId = accepted.GetProperty("id").GetString()!;
+        var (runId, statusUrl) = await StartImageAsync(http, Width, lines);
         var status = await Stop(runId).Task.WaitAsync(TimeSpan.FromMinutes(5));
         wall.Stop();
         var cpu = CpuSeconds(stxmweb.Id) - cpuBefore;
         var rss = PeakRssMiB(stxmweb.Id);
 
-        // The run's record, once StxmWeb has written its file to the end (the viewer's runStop can come first).
-        JsonElement run = default;
-        await WaitForAsync(async () =>
-        {
-            run = JsonDocument.Parse(await http.GetStringAsync(accepted.GetProperty("status").GetString()!)).RootElement.Clone();
-            return run.GetProperty("state").GetString() is "success" or "aborted" or "failed";
-        }, "the run to end", TimeSpan.FromMinutes(2));
-        var filePath = run.GetProperty("filePath").GetString()!;
+        var filePath = await FinishedFileAsync(http, statusUrl);
         var fileComplete = FileComplete(filePath, lines);
 
         var arrived = received.GetValueOrDefault(runId) ?? new long[lines];
@@ -176,6 +161,32 @@ internal static class PixelatorBench
             ? FormattableString.Invariant($"At {rate} lines/s asked the publisher reached {lines / publishSeconds:F0}/s (the machine was busy).")
             : "";
         return new Result(row, note);
+    }
+
+    /// <summary>Starts a sample image of <paramref name="width"/> × <paramref name="lines"/> through the API: its id and status URL.</summary>
+    internal static async Task<(string RunId, string StatusUrl)> StartImageAsync(HttpClient http, int width, int lines)
+    {
+        var request = ScanRequest.SampleImage(new AxisRegion(0, 40, width), new AxisRegion(0, 40, lines), 0.2, 285.2);
+        var post = await http.PostAsJsonAsync("api/scans", request, StxmWeb.Services.ScanDefinitionStore.Json);
+        if (post.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"The scan was refused: {await post.Content.ReadAsStringAsync()}");
+        }
+
+        var accepted = JsonDocument.Parse(await post.Content.ReadAsStringAsync()).RootElement;
+        return (accepted.GetProperty("id").GetString()!, accepted.GetProperty("status").GetString()!);
+    }
+
+    /// <summary>The run's file, once StxmWeb has written it to the end (a viewer's runStop can come first).</summary>
+    internal static async Task<string> FinishedFileAsync(HttpClient http, string statusUrl)
+    {
+        JsonElement run = default;
+        await WaitForAsync(async () =>
+        {
+            run = JsonDocument.Parse(await http.GetStringAsync(statusUrl)).RootElement.Clone();
+            return run.GetProperty("state").GetString() is "success" or "aborted" or "failed";
+        }, "the run to end", TimeSpan.FromMinutes(2));
+        return run.GetProperty("filePath").GetString()!;
     }
 
     internal static Process StartStxmWeb(int port, PixelatorServer server, string dataDir)

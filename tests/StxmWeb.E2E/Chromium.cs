@@ -25,6 +25,28 @@ internal static class Chromium
         return (playwright, browser);
     }
 
+    /// <summary>
+    /// A 1600 × 900 page on the app, once its editor can start a scan, and the console errors it logs from then on
+    /// (journeys end by asserting there were none).
+    /// </summary>
+    public static async Task<(IPage Page, List<string> ConsoleErrors)> OpenAppAsync(IBrowser browser, Uri app)
+    {
+        ArgumentNullException.ThrowIfNull(browser);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
+
+        await page.GotoAsync(app.ToString());
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start scan" })).ToBeEnabledAsync(new() { Timeout = 30_000 });
+        return (page, errors);
+    }
+
     /// <summary>artifacts/screenshots under the repository root (created).</summary>
     public static string ScreenshotDirectory
     {

@@ -22,19 +22,8 @@ public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
     [Fact(Timeout = 180_000)]
     public async Task User_ZoomsPansSetsContrast_DrawsAProfileAndARegion()
     {
-        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
-        var consoleErrors = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                consoleErrors.Add(message.Text);
-            }
-        };
-
-        await page.GotoAsync(_app.BaseAddress.ToString());
+        var (page, consoleErrors) = await Chromium.OpenAppAsync(_browser!, _app.BaseAddress);
         var start = page.GetByRole(AriaRole.Button, new() { Name = "Start scan" });
-        await Assertions.Expect(start).ToBeEnabledAsync(new() { Timeout = 30_000 });
         await page.Locator("#x-points").FillAsync("60");
         await page.Locator("#y-points").FillAsync("40");
         await page.Locator("#x-range").FillAsync("30");
@@ -144,19 +133,8 @@ public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
     [Fact(Timeout = 180_000)]
     public async Task DuringAStack_TheOpticalDensityOfADrawnRegion_GrowsEnergyByEnergy_AndMatchesTheFile()
     {
-        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
-        var consoleErrors = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                consoleErrors.Add(message.Text);
-            }
-        };
-
-        await page.GotoAsync(_app.BaseAddress.ToString());
+        var (page, consoleErrors) = await Chromium.OpenAppAsync(_browser!, _app.BaseAddress);
         var start = page.GetByRole(AriaRole.Button, new() { Name = "Start scan" });
-        await Assertions.Expect(start).ToBeEnabledAsync(new() { Timeout = 30_000 });
         var type = page.Locator("div.mud-input-control.mud-select").Filter(new() { Has = page.Locator("#scan-type") });
         await type.ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Image stack", Exact = true }).ClickAsync();
@@ -245,8 +223,7 @@ public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
     [Fact(Timeout = 180_000)]
     public async Task Readbacks_ReachTheBrowser_AtMostTenTimesASecond_WhileAMotorMoves()
     {
-        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
-        await page.GotoAsync(_app.BaseAddress.ToString());
+        var (page, _) = await Chromium.OpenAppAsync(_browser!, _app.BaseAddress);
         var target = page.GetByLabel("Target for Energy");
         await Assertions.Expect(target).ToBeEnabledAsync(new() { Timeout = 30_000 });
 
