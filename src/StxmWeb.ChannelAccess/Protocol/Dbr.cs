@@ -76,8 +76,14 @@ public sealed record DbrValue
     /// <summary>Display precision (FLOAT and DOUBLE graphic/control types).</summary>
     public short Precision { get; init; }
 
-    /// <summary>Limits in wire order: upper_disp, lower_disp, upper_alarm, upper_warning, lower_warning, lower_alarm, upper_ctrl, lower_ctrl.</summary>
-    public double[] Limits { get; init; } = new double[8];
+    /// <summary>
+    /// Limits in wire order: upper_disp, lower_disp, upper_alarm, upper_warning, lower_warning, lower_alarm, upper_ctrl,
+    /// lower_ctrl. Values are immutable: replace the array (<c>with { Limits = ... }</c>), never write into it; the default
+    /// (eight zeros) is one array shared by every value, so that a monitor update allocates no limits of its own.
+    /// </summary>
+    public double[] Limits { get; init; } = NoLimits;
+
+    private static readonly double[] NoLimits = new double[8];
 
     /// <summary>Enum state labels (at most 16 of 25 characters).</summary>
     public string[] EnumStrings { get; init; } = [];

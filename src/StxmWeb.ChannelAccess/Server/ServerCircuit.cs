@@ -171,13 +171,9 @@ internal sealed partial class ServerCircuit
                 start = end = 0;
             }
 
-            // Answer when the client has nothing more waiting (as RSRV does): a burst of requests gets its replies in
-            // one write, a lone request at once.
-            if (_socket.Available == 0 || _batch.WrittenCount >= 256 * 1024)
-            {
-                _inReadBatch = false;
-                Flush(withBatch: true);
-            }
+            // Answer what this read brought, in one write (as RSRV does): a burst of requests arrives in few reads.
+            _inReadBatch = false;
+            Flush(withBatch: true);
         }
     }
 
