@@ -118,11 +118,7 @@ internal static partial class CaBench
                 .AppendLine("| measure | libca (pyepics 3.4 / Debian libca 7.0 for gets, EPICS Base's caEventRate for monitors) | StxmWeb CaClient | target |")
                 .AppendLine("|---|---|---|---|")
                 .Append(clientRows);
-            Console.WriteLine(report);
-            if (output is not null)
-            {
-                await File.WriteAllTextAsync(output, report.ToString());
-            }
+            await BenchMachine.PublishAsync(report.ToString(), output);
         }
         finally
         {

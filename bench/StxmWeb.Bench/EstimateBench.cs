@@ -104,11 +104,7 @@ internal static class EstimateBench
             report.AppendLine(row);
         }
 
-        Console.WriteLine(report);
-        if (output is not null)
-        {
-            await File.WriteAllTextAsync(output, report.ToString());
-        }
+        await BenchMachine.PublishAsync(report.ToString(), output);
 
         return 0;
     }

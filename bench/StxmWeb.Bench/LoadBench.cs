@@ -107,13 +107,7 @@ internal static class LoadBench
             .AppendLine(CultureInfo.InvariantCulture, $"- Bare ASP.NET Core WebSocket endpoint (Kestrel, this process) fanning out the same {Lines} lines as one 4 KB binary message each to 100 local clients, as fast as it can: **{bare:F0} lines/s** per client, the machine's limit for the ceiling row above (StxmWeb's at 100 clients, as fast as possible).")
             .AppendLine("- Targets: p95 < 30 ms at 1 client, < 60 ms at 20, < 100 ms at 100; RSS < 400 MB; the ceiling at 100 clients ≥ 0.8 of the bare WebSocket limit.")
             .AppendLine("- A slow client gets the same lines in fewer, larger messages (its queue holds each undelivered line once, newest copy); it does not hold the others back.");
-        Console.WriteLine();
-        Console.WriteLine(report);
-        if (output is not null)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-            await File.WriteAllTextAsync(output, report.ToString());
-        }
+        await BenchMachine.PublishAsync(report.ToString(), output);
 
         return 0;
     }

@@ -94,13 +94,7 @@ internal static class PixelatorBench
             report.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
         }
 
-        Console.WriteLine();
-        Console.WriteLine(report);
-        if (output is not null)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-            await File.WriteAllTextAsync(output, report.ToString());
-        }
+        await BenchMachine.PublishAsync(report.ToString(), output);
 
         return 0;
     }

@@ -105,12 +105,6 @@ foreach (var row in rows)
     report.AppendLine(row);
 }
 
-Console.WriteLine();
-Console.WriteLine(report);
-if (output is not null)
-{
-    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-    await File.WriteAllTextAsync(output, report.ToString());
-}
+await StxmWeb.Bench.BenchMachine.PublishAsync(report.ToString(), output);
 
 return 0;

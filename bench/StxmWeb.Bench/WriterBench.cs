@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using StxmWeb.Core.Documents;
 using StxmWeb.Core.Scans;
 using StxmWeb.Nexus;
+using StxmWeb.Testing;
 
 namespace StxmWeb.Bench;
 
@@ -28,12 +29,14 @@ internal static class WriterBench
     /// <summary>Rows per chunk of StxmWeb's final copy for 500 float64 columns (whole rows, up to 1 MiB per chunk).</summary>
     private const int ChunkRows = (1 << 20) / (Columns * sizeof(double));
 
+    /// <summary>h5py's side: Python/h5py_writer.py (write, verify).</summary>
+    private const string Script = "h5py_writer.py";
+
     public static async Task<int> RunAsync(string[] args)
     {
         var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
         var output = args.Length > 1 ? args[1] : null;
         var directory = Directory.CreateTempSubdirectory("stxmweb-writer-bench-").FullName;
-        var script = Path.Combine(AppContext.BaseDirectory, "Python", "h5py_writer.py");
         try
         {
             var data = Stack();
@@ -50,14 +53,14 @@ internal static class WriterBench
                 {
                     // The first run of each warms up (JIT, page cache) and is not reported.
                     var ours = await StxmWebAsync(data, Path.Combine(directory, $"stxmweb-{storage}-{run}.hdf5"), storage);
-                    var theirs = await H5pyAsync(script, dataPath, Path.Combine(directory, $"h5py-{filter}-{run}.hdf5"), filter);
+                    var theirs = await H5pyAsync(dataPath, Path.Combine(directory, $"h5py-{filter}-{run}.hdf5"), filter);
                     if (run == 0)
                     {
                         continue;
                     }
 
-                    ours = ours with { Check = await VerifyAsync(script, dataPath, ours.Path, "/entry0/counter0/data") };
-                    theirs = theirs with { Check = await VerifyAsync(script, dataPath, theirs.Path, "/entry0/counter0/data") };
+                    ours = ours with { Check = await VerifyAsync(dataPath, ours.Path, "/entry0/counter0/data") };
+                    theirs = theirs with { Check = await VerifyAsync(dataPath, theirs.Path, "/entry0/counter0/data") };
                     results.Add(ours);
                     results.Add(theirs);
                     Console.WriteLine(ours);
@@ -66,11 +69,7 @@ internal static class WriterBench
             }
 
             var report = Report(results, runs);
-            Console.WriteLine(report);
-            if (output is not null)
-            {
-                await File.WriteAllTextAsync(output, report);
-            }
+            await BenchMachine.PublishAsync(report, output);
 
             return 0;
         }
@@ -152,9 +151,9 @@ internal static class WriterBench
         return new Result("StxmWeb (PureHDF)", storage == NxstxmCompression.Deflate ? "chunked, shuffle + deflate 1" : "chunked", path, lines, final, new FileInfo(path).Length);
     }
 
-    private static async Task<Result> H5pyAsync(string script, string dataPath, string path, string filter)
+    private static async Task<Result> H5pyAsync(string dataPath, string path, string filter)
     {
-        var (code, text) = await PythonAsync(script, "write", dataPath, path, Planes.ToString(CultureInfo.InvariantCulture), Rows.ToString(CultureInfo.InvariantCulture),
+        var (code, text) = await PythonScript.RunAsync(Script, "write", dataPath, path, Planes.ToString(CultureInfo.InvariantCulture), Rows.ToString(CultureInfo.InvariantCulture),
             Columns.ToString(CultureInfo.InvariantCulture), ChunkRows.ToString(CultureInfo.InvariantCulture), filter);
         if (code != 0)
         {
@@ -177,26 +176,10 @@ internal static class WriterBench
         return version;
     });
 
-    private static async Task<string> VerifyAsync(string script, string dataPath, string path, string dataset)
+    private static async Task<string> VerifyAsync(string dataPath, string path, string dataset)
     {
-        var (_, text) = await PythonAsync(script, "verify", dataPath, path, dataset);
-        return text.Trim();
-    }
-
-    private static async Task<(int, string)> PythonAsync(string script, params string[] args)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, (await stdout) + (await stderr));
+        var (_, text) = await PythonScript.RunAsync(Script, "verify", dataPath, path, dataset);
+        return text;
     }
 
     private static string Report(List<Result> results, int runs)
