@@ -34,6 +34,7 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
     private readonly ConcurrentDictionary<string, Session> _sessions = new();
     private readonly Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _frames = [];
     private readonly Dictionary<(int Entry, int Plane), float[]> _planes = [];
+    private bool _painting;
     private string? _startJson;
     private RunStop? _stop;
     private Guid _runId;
@@ -137,6 +138,16 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         {
             if (_sessions.TryGetValue(connectionId, out var session))
             {
+                if (view.MaxWidth > 0 && view.MaxHeight > 0 && !_painting)
+                {
+                    // The first binned view: from now on the image so far of each plane is kept, from the lines taken.
+                    _painting = true;
+                    foreach (var frame in _frames.Values)
+                    {
+                        Paint(frame);
+                    }
+                }
+
                 session.View = view;
                 Seed(session);
             }
@@ -163,10 +174,10 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         }
     }
 
-    /// <summary>Keeps the image so far of each plane (for binned views).</summary>
+    /// <summary>Keeps the image so far of each plane, once a connection has asked for a binned view.</summary>
     private void Paint(Frame frame)
     {
-        if (_descriptor is null || frame.Entry >= _descriptor.Entries.Length || _descriptor.Entries[frame.Entry].Shape is not { Length: >= 2 } shape)
+        if (!_painting || _descriptor is null || frame.Entry >= _descriptor.Entries.Length || _descriptor.Entries[frame.Entry].Shape is not { Length: >= 2 } shape)
         {
             return;
         }
