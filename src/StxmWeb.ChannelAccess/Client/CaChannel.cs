@@ -175,7 +175,7 @@ public sealed class CaChannel : IAsyncDisposable
         if (circuit is not null)
         {
             circuit.Forget(this);
-            await circuit.SendAsync(new ClearChannelRequest(sid, Cid), CancellationToken.None).ConfigureAwait(false);
+            await circuit.SendIfConnectedAsync(new ClearChannelRequest(sid, Cid)).ConfigureAwait(false);
         }
     }
 

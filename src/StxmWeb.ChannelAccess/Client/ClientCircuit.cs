@@ -73,6 +73,27 @@ internal sealed class ClientCircuit
         }
     }
 
+    /// <summary>
+    /// Sends a teardown message (EVENT_CANCEL, CLEAR_CHANNEL) if the circuit is still up. On a circuit that is gone
+    /// there is nothing left to cancel: the server dropped the channel and its subscriptions with the circuit.
+    /// </summary>
+    public async Task SendIfConnectedAsync(Command command)
+    {
+        if (_closed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            await SendAsync(command, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (CaException)
+        {
+            // The circuit dropped between the check and the write; its end already told every channel.
+        }
+    }
+
     /// <summary>Sends a request with a fresh id and waits for the reply that carries it.</summary>
     public async Task<T> RequestAsync<T>(Func<uint, Command> request, CaChannel channel, string operation, CancellationToken cancellationToken, TimeSpan? timeout = null)
         where T : Command
@@ -110,7 +131,7 @@ internal sealed class ClientCircuit
         if (_subscriptions.TryRemove(subscription.Id, out _))
         {
             var channel = subscription.Channel;
-            await SendAsync(new EventCancelRequest(Dbr.Code(subscription.Family, channel.NativeType), 0, channel.Sid, subscription.Id), CancellationToken.None).ConfigureAwait(false);
+            await SendIfConnectedAsync(new EventCancelRequest(Dbr.Code(subscription.Family, channel.NativeType), 0, channel.Sid, subscription.Id)).ConfigureAwait(false);
         }
     }
 

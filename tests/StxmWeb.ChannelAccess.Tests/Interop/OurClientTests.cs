@@ -166,6 +166,31 @@ public sealed class OurClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClosingSubscriptionsAndChannels_AfterTheServerWentAway_DoesNotThrow()
+    {
+        // What every `await using` does at the end of a run whose IOC died: EVENT_CANCEL and CLEAR_CHANNEL on a
+        // circuit that is dropping or gone. Repeated, because whether the circuit noticed first is a race.
+        var ct = TestContext.Current.CancellationToken;
+        for (var round = 0; round < 20; round++)
+        {
+            var pv = new ProcessVariable("S:GONE", DbrValue.Of(1.0));
+            var server = new CaServer([pv], NullLogger<CaServer>.Instance);
+            await server.StartAsync(IPAddress.Loopback);
+            await using var client = Client(server.Port);
+            var channel = await client.ConnectAsync("S:GONE", ct);
+            var subscription = await channel.SubscribeAsync(_ => { }, cancellationToken: ct);
+            await server.DisposeAsync();
+            if (round % 2 == 1)
+            {
+                await Task.Delay(round * 5, ct); // let the circuit see the close on some rounds
+            }
+
+            await subscription.DisposeAsync();
+            await channel.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task OurClientAndOurServer_GetPutMonitorAndReconnect()
     {
         var ct = TestContext.Current.CancellationToken;
