@@ -40,6 +40,8 @@ try
         builder.Services.AddStxmLiveRelay(redis);
     }
 
+    builder.Services.AddStxmLiveHub(scaledOut: builder.Configuration["Live:Redis"] is { Length: > 0 });
+
     builder.Services.AddProblemDetails();
     builder.Services.AddOpenApi();
     builder.Services.AddHealthChecks();

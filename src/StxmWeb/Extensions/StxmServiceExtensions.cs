@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using StxmWeb.Core.Devices;
 using StxmWeb.Core.Documents;
@@ -106,6 +107,7 @@ public static class StxmServiceExtensions
         {
             Compression = sp.GetRequiredService<IOptions<InstrumentOptions>>().Value.FileCompression,
         });
+        services.AddSingleton<LiveConnections>();
         services.AddSingleton<LiveBroadcaster>();
         services.AddSingleton<DocumentBroadcaster>(sp => new DocumentBroadcaster(
             [sp.GetRequiredService<NxstxmWriter>(), sp.GetRequiredService<LiveBroadcaster>(), .. sp.GetServices<RedisLiveRelay>()],
@@ -120,6 +122,20 @@ public static class StxmServiceExtensions
         services.AddScoped<Components.Viewer.ViewerBus>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
         services.AddHostedService<InstrumentStartup>();
+        return services;
+    }
+
+    /// <summary>
+    /// The live hub's connections, noted for the <see cref="LiveBroadcaster"/> by a lifetime manager that wraps SignalR's own
+    /// (in memory, or the Redis backplane's when <paramref name="scaledOut"/>). Call after AddSignalR (and AddStackExchangeRedis).
+    /// </summary>
+    public static IServiceCollection AddStxmLiveHub(this IServiceCollection services, bool scaledOut)
+    {
+        services.AddSingleton<HubLifetimeManager<LiveHub>>(sp => new LiveHubLifetimeManager(
+            scaledOut
+                ? ActivatorUtilities.CreateInstance<Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisHubLifetimeManager<LiveHub>>(sp)
+                : ActivatorUtilities.CreateInstance<DefaultHubLifetimeManager<LiveHub>>(sp),
+            sp.GetRequiredService<LiveConnections>()));
         return services;
     }
 

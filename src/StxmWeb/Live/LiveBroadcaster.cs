@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using StxmWeb.Core.Documents;
 
 namespace StxmWeb.Live;
@@ -15,10 +16,10 @@ namespace StxmWeb.Live;
 /// mid-run is seeded with the run so far. A connection may ask for a lighter stream (<see cref="SetView"/>): images binned
 /// to the size it displays, and values windowed to 16 or 8 bits, for a remote link; full resolution again on demand.
 /// </summary>
-public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<LiveBroadcaster> logger) : IDocumentConsumer, IAsyncDisposable
+public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposable
 {
-    private readonly IHubContext<LiveHub> _hub = hub;
-    private readonly ILogger _logger = logger;
+    private readonly LiveConnections _connections;
+    private readonly ILogger _logger;
 
     /// <summary>How long new lines are gathered before a send.</summary>
     public static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(15);
@@ -34,12 +35,26 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
     private readonly ConcurrentDictionary<string, Session> _sessions = new();
     private readonly Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _frames = [];
     private readonly Dictionary<(int Entry, int Plane), float[]> _planes = [];
+    private readonly SemaphoreSlim _tickSignal = new(0);
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Task _ticker;
+    private Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _tick = [];
+    private RunStop? _tickStop;
+    private long _ticks;
     private bool _painting;
     private string? _startJson;
     private RunStop? _stop;
     private Guid _runId;
     private RunStart? _runStart;
     private Descriptor? _descriptor;
+
+    /// <summary>Creates the broadcaster and starts its batching loop.</summary>
+    public LiveBroadcaster(LiveConnections connections, ILogger<LiveBroadcaster> logger)
+    {
+        _connections = connections;
+        _logger = logger;
+        _ticker = Task.Run(TickLoopAsync);
+    }
 
     private Guid CurrentRunId
     {
@@ -67,6 +82,8 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                     _runStart = start;
                     _frames.Clear();
                     _planes.Clear();
+                    _tick.Clear();
+                    _tickStop = null;
                     _stop = null;
                     _startJson = null;
                     _descriptor = null;
@@ -76,31 +93,75 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                     _startJson = StartJson(descriptor);
                     foreach (var session in _sessions.Values)
                     {
-                        session.Reset(_startJson, descriptor);
+                        session.Reset(_startJson, descriptor, _ticks);
                     }
 
                     break;
                 case Frame frame when frame.RunId == _runId:
+                    // Every connection gets the line with the next batch (see TickLoopAsync).
                     _frames[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
+                    _tick[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
                     Paint(frame);
-                    foreach (var session in _sessions.Values)
-                    {
-                        session.Add(frame);
-                    }
-
+                    WakeTicker();
                     break;
                 case RunStop stop when stop.RunId == _runId:
                     _stop = stop;
-                    foreach (var session in _sessions.Values)
-                    {
-                        session.Stop(stop);
-                    }
-
+                    _tickStop = stop;
+                    WakeTicker();
                     break;
             }
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private void WakeTicker()
+    {
+        if (_tickSignal.CurrentCount == 0)
+        {
+            _tickSignal.Release();
+        }
+    }
+
+    /// <summary>
+    /// The batching loop: every <see cref="BatchInterval"/> with new lines, the lines since the last batch become one
+    /// message, serialized once and written to every connection that is up to date (nothing queued, no write in flight,
+    /// full resolution). A connection that is behind, or asked for a lighter stream, gets the batch into its own
+    /// coalescing queue and its own sender sends it when it can.
+    /// </summary>
+    private async Task TickLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await _tickSignal.WaitAsync(_closed.Token).ConfigureAwait(false);
+                await Task.Delay(BatchInterval, _closed.Token).ConfigureAwait(false);
+                Batch batch;
+                Session[] sessions;
+                lock (_gate)
+                {
+                    if (_tick.Count == 0 && _tickStop is null)
+                    {
+                        continue;
+                    }
+
+                    batch = new Batch(++_ticks, _runId, [.. _tick.Values.OrderBy(f => f.Sequence)], _tickStop);
+                    _tick = [];
+                    _tickStop = null;
+                    sessions = [.. _sessions.Values];
+                }
+
+                foreach (var session in sessions)
+                {
+                    session.Offer(batch);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_closed.IsCancellationRequested)
+        {
+            // Disposed.
+        }
     }
 
     /// <summary>
@@ -115,10 +176,12 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         }
     }
 
-    /// <summary>Registers a connection and seeds it with the run so far.</summary>
+    /// <summary>Registers a connection of the live hub on this instance and seeds it with the run so far.</summary>
     public void Join(string connectionId)
     {
-        var session = new Session(connectionId, this);
+        var connection = _connections.Find(connectionId)
+            ?? throw new InvalidOperationException($"{connectionId} is not a live hub connection of this instance.");
+        var session = new Session(connection, this);
         lock (_gate)
         {
             Seed(session);
@@ -154,7 +217,10 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         }
     }
 
-    /// <summary>Gives a session the run so far (under the lock).</summary>
+    /// <summary>
+    /// Gives a session the run so far (under the lock): every line taken except those waiting for the next batch, which
+    /// brings them; the batches already made are skipped by the session, so nothing is missing or doubled.
+    /// </summary>
     private void Seed(Session session)
     {
         if (_startJson is null || _descriptor is null)
@@ -162,13 +228,16 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
             return;
         }
 
-        session.Reset(_startJson, _descriptor);
-        foreach (var frame in _frames.Values)
+        session.Reset(_startJson, _descriptor, _ticks);
+        foreach (var (key, frame) in _frames)
         {
-            session.Add(frame);
+            if (!_tick.ContainsKey(key))
+            {
+                session.Add(frame);
+            }
         }
 
-        if (_stop is not null)
+        if (_stop is not null && _tickStop is null)
         {
             session.Stop(_stop);
         }
@@ -251,14 +320,17 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await _closed.CancelAsync().ConfigureAwait(false);
+        await _ticker.ConfigureAwait(false);
         foreach (var id in _sessions.Keys)
         {
             Leave(id);
         }
 
-        return ValueTask.CompletedTask;
+        _closed.Dispose();
+        _tickSignal.Dispose();
     }
 
     private string StartJson(Descriptor d) => JsonSerializer.Serialize(new
@@ -376,10 +448,63 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
     [LoggerMessage(Level = LogLevel.Debug, Message = "Live send to {Connection} failed")]
     private static partial void LogSendFailed(ILogger logger, string connection, Exception exception);
 
-    /// <summary>One connection: what it has not yet received, and the loop that sends it.</summary>
+    /// <summary>Lines messages of at most <see cref="MessageValues"/> values each, for lines in the order given.</summary>
+    private static IEnumerable<InvocationMessage> LinesMessages(string runId, IReadOnlyList<Frame> ordered)
+    {
+        // Bounded messages: their buffers stay off the large-object heap, which a slow connection's big backlog would
+        // otherwise fragment and grow.
+        for (var first = 0; first < ordered.Count;)
+        {
+            var (taken, values) = (0, 0);
+            while (first + taken < ordered.Count && (taken == 0 || values + ordered[first + taken].Values.Length <= MessageValues))
+            {
+                values += ordered[first + taken++].Values.Length;
+            }
+
+            var (header, payload) = Encode(ordered.Skip(first).Take(taken).ToList());
+            yield return Invocation(LiveHub.Methods.Lines, runId, header, payload);
+            first += taken;
+        }
+    }
+
+    private static InvocationMessage StopMessage(RunStop stop) =>
+        Invocation(LiveHub.Methods.RunStop, stop.RunId.ToString(), stop.Status.ToString(), stop.Reason);
+
+    private static InvocationMessage Invocation(string target, params object?[] arguments) => new(target, arguments);
+
+    /// <summary>
+    /// The lines of one batching interval (newest copy of each position, in the order taken) and the run's stop if it came
+    /// in it; <see cref="Number"/> counts the batches, so that a connection seeded after a batch was made skips it. Its
+    /// messages are serialized once, for every connection that is up to date.
+    /// </summary>
+    private sealed class Batch(long number, Guid runId, List<Frame> lines, RunStop? stop)
+    {
+        private SerializedHubMessage[]? _messages;
+
+        public long Number { get; } = number;
+
+        public Guid RunId { get; } = runId;
+
+        public List<Frame> Lines { get; } = lines;
+
+        public RunStop? Stop { get; } = stop;
+
+        /// <summary>The batch as hub messages (made by the first connection that takes it whole; the ticker is its only caller).</summary>
+        public SerializedHubMessage[] Messages => _messages ??=
+        [
+            .. LinesMessages(RunId.ToString(), Lines).Select(m => new SerializedHubMessage(m)),
+            .. Stop is null ? [] : new[] { new SerializedHubMessage(StopMessage(Stop)) },
+        ];
+    }
+
+    /// <summary>
+    /// One connection: what it has not yet received, and the loop that sends it. While it keeps up (nothing queued, no
+    /// write in flight, full resolution) it is written each batch's shared message; otherwise batches go into its queue,
+    /// keyed by position, and its loop sends what is queued when the last write is done.
+    /// </summary>
     private sealed class Session : IDisposable
     {
-        private readonly string _connectionId;
+        private readonly HubConnectionContext _connection;
         private readonly LiveBroadcaster _owner;
         private readonly Lock _gate = new();
         private readonly SemaphoreSlim _signal = new(0);
@@ -389,10 +514,14 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         private int[] _bins = [];
         private string? _start;
         private RunStop? _stop;
+        private Guid _runId;
+        private long _seenBatches;
+        private bool _writing;
+        private bool _full = true;
 
-        public Session(string connectionId, LiveBroadcaster owner)
+        public Session(HubConnectionContext connection, LiveBroadcaster owner)
         {
-            _connectionId = connectionId;
+            _connection = connection;
             _owner = owner;
             Loop = Task.Run(RunAsync);
         }
@@ -402,7 +531,10 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
         /// <summary>What this connection asked for; full resolution, float32 by default.</summary>
         public LiveView View { get; set; } = LiveView.Full;
 
-        public void Reset(string startJson, Descriptor descriptor)
+        private bool Queued => _start is not null || _stop is not null || _lines.Count > 0 || _binnedRows.Count > 0;
+
+        /// <summary>A new run (or the run again in a new view): its start, and batches up to <paramref name="seenBatches"/> skipped.</summary>
+        public void Reset(string startJson, Descriptor descriptor, long seenBatches)
         {
             // The bin of each entry: images larger than the view are binned by the smallest whole factor that fits.
             var view = View;
@@ -416,6 +548,9 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
             {
                 _start = start.ToJsonString();
                 _bins = bins;
+                _full = view.Bits == 32 && bins.All(b => b == 1);
+                _runId = descriptor.RunId;
+                _seenBatches = seenBatches;
                 _lines.Clear();
                 _binnedRows.Clear();
                 _stop = null;
@@ -424,18 +559,12 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
             Wake();
         }
 
+        /// <summary>Queues a line (the seed of a connection that joins, or a batch it is not up to date for).</summary>
         public void Add(Frame frame)
         {
             lock (_gate)
             {
-                if (frame.Entry < _bins.Length && _bins[frame.Entry] > 1)
-                {
-                    _binnedRows.Add((frame.Entry, frame.Plane, frame.Row / _bins[frame.Entry]));
-                }
-                else
-                {
-                    _lines[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
-                }
+                Queue(frame);
             }
 
             Wake();
@@ -451,12 +580,53 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
             Wake();
         }
 
+        /// <summary>Takes a batch: written now as the shared message if this connection is up to date, else queued.</summary>
+        public void Offer(Batch batch)
+        {
+            lock (_gate)
+            {
+                if (batch.Number <= _seenBatches || batch.RunId != _runId || _closed.IsCancellationRequested)
+                {
+                    return; // in this connection's seed already, or of a run it has not started (or left)
+                }
+
+                _seenBatches = batch.Number;
+                if (_writing || Queued || !_full)
+                {
+                    foreach (var frame in batch.Lines)
+                    {
+                        Queue(frame);
+                    }
+
+                    _stop = batch.Stop ?? _stop;
+                    Wake();
+                    return;
+                }
+
+                _writing = true;
+            }
+
+            _ = WriteSharedAsync(batch.Messages);
+        }
+
         public void Close() => _closed.Cancel();
 
         public void Dispose()
         {
             _closed.Dispose();
             _signal.Dispose();
+        }
+
+        private void Queue(Frame frame)
+        {
+            if (frame.Entry < _bins.Length && _bins[frame.Entry] > 1)
+            {
+                _binnedRows.Add((frame.Entry, frame.Plane, frame.Row / _bins[frame.Entry]));
+            }
+            else
+            {
+                _lines[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
+            }
         }
 
         private void Wake()
@@ -467,9 +637,49 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
             }
         }
 
+        private async Task WriteSharedAsync(SerializedHubMessage[] messages)
+        {
+            try
+            {
+                foreach (var message in messages)
+                {
+                    await _connection.WriteAsync(message, _closed.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (_closed.IsCancellationRequested)
+            {
+                // The connection left.
+            }
+#pragma warning disable CA1031 // A failed write ends nothing but this connection's stream; the others go on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogSendFailed(_owner._logger, _connection.ConnectionId, ex);
+            }
+            finally
+            {
+                Written();
+            }
+        }
+
+        /// <summary>The write in flight is done: what was queued meanwhile goes out with the sender loop.</summary>
+        private void Written()
+        {
+            lock (_gate)
+            {
+                _writing = false;
+                if (Queued)
+                {
+                    Wake();
+                }
+            }
+        }
+
+        private ValueTask SendAsync(string target, params object?[] arguments) =>
+            _connection.WriteAsync(new SerializedHubMessage(Invocation(target, arguments)), _closed.Token);
+
         private async Task RunAsync()
         {
-            var client = _owner._hub.Clients.Client(_connectionId);
             try
             {
                 while (true)
@@ -481,64 +691,66 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
                     HashSet<(int Entry, int Plane, int Row)> binned;
                     int[] bins;
                     RunStop? stop;
+                    Guid runId;
                     lock (_gate)
                     {
+                        if (_writing || !Queued)
+                        {
+                            continue; // the write in flight wakes this loop when it is done
+                        }
+
                         start = _start;
                         lines = _lines;
                         binned = _binnedRows;
                         bins = _bins;
                         stop = _stop;
+                        runId = _runId;
                         _start = null;
                         _stop = null;
                         _lines = [];
                         _binnedRows = [];
+                        _writing = true;
                     }
 
-                    if (start is not null)
+                    try
                     {
-                        await client.SendAsync(LiveHub.Methods.RunStart, start, _closed.Token).ConfigureAwait(false);
-                    }
-
-                    var bits = View.Bits;
-                    if (lines.Count > 0 && bits == 32 && binned.Count == 0)
-                    {
-                        // In messages of at most MessageValues values: their buffers stay off the large-object heap,
-                        // which a slow connection's big backlog would otherwise fragment and grow.
-                        var ordered = lines.Values.OrderBy(f => f.Sequence).ToList();
-                        var runId = ordered[0].RunId.ToString();
-                        for (var first = 0; first < ordered.Count;)
+                        if (start is not null)
                         {
-                            var (taken, values) = (0, 0);
-                            while (first + taken < ordered.Count && (taken == 0 || values + ordered[first + taken].Values.Length <= MessageValues))
+                            await SendAsync(LiveHub.Methods.RunStart, start).ConfigureAwait(false);
+                        }
+
+                        var bits = View.Bits;
+                        if (lines.Count > 0 && bits == 32 && binned.Count == 0)
+                        {
+                            foreach (var message in LinesMessages(runId.ToString(), [.. lines.Values.OrderBy(f => f.Sequence)]))
                             {
-                                values += ordered[first + taken++].Values.Length;
+                                await _connection.WriteAsync(new SerializedHubMessage(message), _closed.Token).ConfigureAwait(false);
                             }
+                        }
+                        else if (lines.Count > 0 || binned.Count > 0)
+                        {
+                            // A lighter stream: binned rows made from the image so far, values windowed to 16 or 8 bits.
+                            var all = lines.Values.OrderBy(f => f.Sequence).Select(f => new Line(f.Entry, f.Plane, f.Row, f.Column, [.. f.Values.Select(v => (float)v)])).ToList();
+                            all.AddRange(_owner.BinnedRows(binned.OrderBy(r => r), bins));
+                            var (header, payload, low, high) = Encode(all, bits);
+                            if (bits == 32)
+                            {
+                                await SendAsync(LiveHub.Methods.Lines, runId.ToString(), header, payload).ConfigureAwait(false);
+                            }
+                            else
+                            {
+                                await SendAsync(LiveHub.Methods.WindowedLines, runId.ToString(), header, payload, low, high, bits).ConfigureAwait(false);
+                            }
+                        }
 
-                            var (header, payload) = Encode(ordered.GetRange(first, taken));
-                            await client.SendAsync(LiveHub.Methods.Lines, runId, header, payload, _closed.Token).ConfigureAwait(false);
-                            first += taken;
+                        if (stop is not null)
+                        {
+                            await _connection.WriteAsync(new SerializedHubMessage(StopMessage(stop)), _closed.Token).ConfigureAwait(false);
                         }
                     }
-                    else if (lines.Count > 0 || binned.Count > 0)
+                    finally
                     {
-                        // A lighter stream: binned rows made from the image so far, values windowed to 16 or 8 bits.
-                        var all = lines.Values.OrderBy(f => f.Sequence).Select(f => new Line(f.Entry, f.Plane, f.Row, f.Column, [.. f.Values.Select(v => (float)v)])).ToList();
-                        all.AddRange(_owner.BinnedRows(binned.OrderBy(r => r), bins));
-                        var runId = _owner.CurrentRunId.ToString();
-                        var (header, payload, low, high) = Encode(all, bits);
-                        if (bits == 32)
-                        {
-                            await client.SendAsync(LiveHub.Methods.Lines, runId, header, payload, _closed.Token).ConfigureAwait(false);
-                        }
-                        else
-                        {
-                            await client.SendAsync(LiveHub.Methods.WindowedLines, runId, header, payload, low, high, bits, _closed.Token).ConfigureAwait(false);
-                        }
-                    }
-
-                    if (stop is not null)
-                    {
-                        await client.SendAsync(LiveHub.Methods.RunStop, stop.RunId.ToString(), stop.Status.ToString(), stop.Reason, _closed.Token).ConfigureAwait(false);
+                        Written();
                     }
                 }
             }
@@ -550,7 +762,7 @@ public sealed partial class LiveBroadcaster(IHubContext<LiveHub> hub, ILogger<Li
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogSendFailed(_owner._logger, _connectionId, ex);
+                LogSendFailed(_owner._logger, _connection.ConnectionId, ex);
             }
         }
     }
