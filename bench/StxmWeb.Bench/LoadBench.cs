@@ -33,7 +33,7 @@ internal static class LoadBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
+        var output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _));
         // Diagnostics: --no-browser, --no-slow leave the browser or the slow client out (the table says so).
         var withBrowser = !args.Contains("--no-browser");
         var withSlow = !args.Contains("--no-slow");
@@ -65,12 +65,17 @@ internal static class LoadBench
         }
 
         var rows = new List<string>();
-        foreach (var (clients, rate, measured) in new (int Clients, double Rate, bool Measured)[]
+        // Diagnostic: --clients N runs only N clients at 1000 lines/s (after one warm-up), e.g. to profile the server.
+        var only = args.SkipWhile(a => a != "--clients").Skip(1).Select(int.Parse).FirstOrDefault();
+        (int Clients, double Rate, bool Measured)[] runs = only > 0
+            ? [(only, 1000, false), (only, 1000, true), (only, 1000, true)]
+            : [(1, 1000, false), (20, 1000, false), (1, 1000, true), (20, 1000, true), (100, 1000, true), (100, 0, true)];
+        Console.WriteLine($"StxmWeb server process: {stxmweb.Id}");
+        string? previousRun = null;
+        foreach (var (clients, rate, measured) in runs)
         {
-            (1, 1000, false), (20, 1000, false), (1, 1000, true), (20, 1000, true), (100, 1000, true), (100, 0, true),
-        })
-        {
-            var row = await OneRunAsync(controller, stxmweb, http, baseAddress, page, clients, rate, withSlow);
+            string row;
+            (row, previousRun) = await OneRunAsync(controller, stxmweb, http, baseAddress, page, clients, rate, withSlow, previousRun);
             Console.WriteLine((measured ? "" : "warm-up: ") + row);
             if (measured)
             {
@@ -83,6 +88,11 @@ internal static class LoadBench
         stxmweb.Kill();
         await stxmweb.WaitForExitAsync();
         Directory.Delete(dataDir, recursive: true);
+
+        if (only > 0)
+        {
+            return 0;
+        }
 
         var bare = await BareWebSocketAsync(100, Lines);
         Console.WriteLine($"bare WebSocket, 100 clients: {bare:F0} lines/s");
@@ -112,7 +122,7 @@ internal static class LoadBench
         return 0;
     }
 
-    private static async Task<string> OneRunAsync(PixelatorBench.PacedController controller, Process stxmweb, HttpClient http, Uri baseAddress, IPage? page, int count, double rate, bool withSlow)
+    private static async Task<(string Row, string RunId)> OneRunAsync(PixelatorBench.PacedController controller, Process stxmweb, HttpClient http, Uri baseAddress, IPage? page, int count, double rate, bool withSlow, string? previousRun)
     {
         var published = new long[Lines];
         controller.Next(rate, published);
@@ -123,6 +133,16 @@ internal static class LoadBench
         }
 
         var slow = withSlow ? await LeanClient.ConnectAsync(baseAddress, Lines, slow: true) : null;
+        if (previousRun is not null)
+        {
+            // A viewer that opens the page between runs is first sent the last run (late join); the scan starts once
+            // they have it, as a user's would after the page showed it. (The slow client is still reading it.)
+            foreach (var client in clients)
+            {
+                await client.StoppedAsync(previousRun).WaitAsync(TimeSpan.FromMinutes(2));
+            }
+        }
+
         var cpuBefore = PixelatorBench.CpuSeconds(stxmweb.Id);
         var wall = Stopwatch.StartNew();
         var (runId, statusUrl) = await PixelatorBench.StartImageAsync(http, Width, Lines);
@@ -167,6 +187,18 @@ internal static class LoadBench
             perClient.Add(arrived.Count(t => t != 0) / Stopwatch.GetElapsedTime(firstPublish, arrived.Max()).TotalSeconds);
         }
 
+        if (Environment.GetEnvironmentVariable("STXMWEB_BENCH_SEGMENTS") is "1")
+        {
+            // Diagnostic: the worst latency in each tenth of the image, over all clients.
+            var worst = Enumerable.Range(0, 10).Select(segment => clients.Max(c =>
+            {
+                var arrived = c.Arrivals(runId);
+                return Enumerable.Range(segment * Lines / 10, Lines / 10).Where(i => arrived[i] != 0 && published[i] != 0)
+                    .Select(i => Stopwatch.GetElapsedTime(published[i], arrived[i]).TotalMilliseconds).DefaultIfEmpty().Max();
+            }));
+            Console.WriteLine("worst latency per tenth of the image (ms): " + string.Join(" ", worst.Select(w => w.ToString("F0", CultureInfo.InvariantCulture))));
+        }
+
         latencies.Sort();
         perClient.Sort();
         string P(double q) => latencies.Count == 0 ? "–" : $"{latencies[(int)Math.Min(latencies.Count - 1, Math.Floor(q * latencies.Count))]:F1} ms";
@@ -177,8 +209,8 @@ internal static class LoadBench
             await client.DisposeAsync();
         }
 
-        return FormattableString.Invariant(
-            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
+        return (FormattableString.Invariant(
+            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |"), runId);
     }
 
     /// <summary>
