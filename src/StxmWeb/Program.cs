@@ -90,7 +90,8 @@ app.MapFocusApi();
 app.MapQueueApi();
 app.MapFileApi();
 app.MapImportApi();
-app.MapHub<LiveHub>("/hubs/live");
+// A live batch is up to 80 KB: the transport takes a few before it pushes back (the default 64 KB took one).
+app.MapHub<LiveHub>("/hubs/live", options => options.TransportMaxBufferSize = LiveHub.TransportBufferBytes);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Lifetime.ApplicationStarted.Register(() =>

@@ -117,6 +117,10 @@ public sealed class CaClient : IAsyncDisposable
                     {
                         // An unreachable destination; the others may answer.
                     }
+                    catch (Exception ex) when (token.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException)
+                    {
+                        return; // the client is closing
+                    }
                 }
             }
 

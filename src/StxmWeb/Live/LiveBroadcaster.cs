@@ -29,10 +29,11 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     public const int MessageValues = 20_000;
 
     /// <summary>
-    /// Values of whole batches a connection may have waiting (shared with every connection) before they are coalesced into
-    /// its own queue: about 0.2 s of a 1 Mpx/s scan.
+    /// Values of whole batches a connection may have waiting before they are coalesced into its own queue: 2 s of a
+    /// 1 Mpx/s scan. The batches waiting are the ones every connection shares (8 MB of float32 at most however many
+    /// connections lag), so a connection that is a little behind costs no encoding or memory of its own.
     /// </summary>
-    public const int QueuedValues = 10 * MessageValues;
+    public const int QueuedValues = 100 * MessageValues;
 
     /// <summary>Integers per line in the <c>lines</c> header: entry, plane, row, column, count.</summary>
     public const int HeaderStride = 5;

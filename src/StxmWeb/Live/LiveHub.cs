@@ -10,6 +10,9 @@ namespace StxmWeb.Live;
 /// </summary>
 public sealed class LiveHub(LiveBroadcaster broadcaster) : Hub
 {
+    /// <summary>Bytes the websocket transport holds for a connection before the broadcaster's writes wait (SignalR's default is 64 KB).</summary>
+    public const long TransportBufferBytes = 256 * 1024;
+
     /// <summary>Method names the clients receive.</summary>
     public static class Methods
     {
