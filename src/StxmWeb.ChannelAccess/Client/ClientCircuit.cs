@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using StxmWeb.ChannelAccess.Protocol;
@@ -149,14 +150,7 @@ internal sealed class ClientCircuit
             await SendAsync(new HostNameRequest(_client.Options.HostName), CancellationToken.None).ConfigureAwait(false);
             connected.TrySetResult();
             var echo = EchoLoopAsync(_closed.Token);
-
-            // As libca's receive thread: a thread of the circuit's own blocks in recv and hands updates and replies on,
-            // with no wake-up through the thread pool per read. Closing the circuit shuts the socket under it.
-            using (_closed.Token.Register(Shutdown))
-            {
-                await DedicatedThread.Run($"CA client read {Server}", ReadLoop).ConfigureAwait(false);
-            }
-
+            await ReadLoopAsync(PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024)), _closed.Token).ConfigureAwait(false);
             await _closed.CancelAsync().ConfigureAwait(false);
             await echo.ConfigureAwait(false);
         }
@@ -181,55 +175,21 @@ internal sealed class ClientCircuit
         }
     }
 
-    private void Shutdown()
+    private async Task ReadLoopAsync(PipeReader reader, CancellationToken token)
     {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already closed.
-        }
-    }
-
-    private void ReadLoop()
-    {
-        // Large reads: a burst of updates is handled in few system calls.
-        var buffer = new byte[64 * 1024];
-        var (start, end) = (0, 0);
         while (true)
         {
-            if (end == buffer.Length)
-            {
-                if (start == 0)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2); // one message larger than the buffer
-                }
-                else
-                {
-                    buffer.AsSpan(start, end - start).CopyTo(buffer);
-                    (start, end) = (0, end - start);
-                }
-            }
-
-            var received = _socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
-            if (received == 0)
-            {
-                return;
-            }
-
-            end += received;
+            var result = await reader.ReadAsync(token).ConfigureAwait(false);
+            var buffer = result.Buffer;
             Interlocked.Exchange(ref _lastReceived, Environment.TickCount64); // heard from the server (echo timer)
-            var pending = new ReadOnlySequence<byte>(buffer, start, end - start);
             while (true)
             {
-                if (TryUpdate(ref pending))
+                if (TryUpdate(ref buffer))
                 {
                     continue;
                 }
 
-                var status = Framing.TryRead(pending, out var message, out var consumed, out _);
+                var status = Framing.TryRead(buffer, out var message, out var consumed, out _);
                 if (status == OperationStatus.NeedMoreData)
                 {
                     break;
@@ -240,7 +200,7 @@ internal sealed class ClientCircuit
                     return; // framing lost: drop the circuit; channels search again
                 }
 
-                pending = pending.Slice(consumed);
+                buffer = buffer.Slice(consumed);
                 try
                 {
                     Handle(Commands.Decode(message, Role.Server));
@@ -251,10 +211,10 @@ internal sealed class ClientCircuit
                 }
             }
 
-            start = end - (int)pending.Length;
-            if (start == end)
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
             {
-                (start, end) = (0, 0);
+                return;
             }
         }
     }
