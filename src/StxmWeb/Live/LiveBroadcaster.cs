@@ -162,7 +162,16 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
 
                 foreach (var session in sessions)
                 {
-                    session.Offer(batch);
+                    try
+                    {
+                        session.Offer(batch);
+                    }
+#pragma warning disable CA1031 // One connection's failure must not end the batching loop every other connection depends on.
+                    catch (Exception ex)
+#pragma warning restore CA1031
+                    {
+                        LogSendFailed(_logger, session.ConnectionId, ex);
+                    }
                 }
             }
         }
@@ -554,6 +563,8 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         }
 
         public Task Loop { get; }
+
+        public string ConnectionId => _connection.ConnectionId;
 
         /// <summary>What this connection asked for; full resolution, float32 by default.</summary>
         public LiveView View { get; set; } = LiveView.Full;
