@@ -10,10 +10,11 @@ using StxmWeb.Core.Documents;
 namespace StxmWeb.Live;
 
 /// <summary>
-/// Sends the live run to every connected browser, each through its own sender (DESIGN.md, "The live path"). New lines
-/// wait in a per-connection map keyed by position, so a newer copy of a line replaces an undelivered older one: a slow
-/// connection gets coalesced frames and a bounded backlog (at most one image), never slows the scan or the other
-/// connections. Lines are batched by time (<see cref="BatchInterval"/>) into one binary message. A connection that joins
+/// Sends the live run to every connected browser, each through its own sender (DESIGN.md, "The live path"). Lines are
+/// batched by time (<see cref="BatchInterval"/>); each batch is serialized once and written to every connection that is
+/// up to date. A connection that is behind lets batches wait, shared, and past a bound coalesces them into its own map
+/// keyed by position, so a newer copy of a line replaces an undelivered older one: a slow connection gets coalesced frames
+/// and a bounded backlog (at most one image), never slows the scan or the other connections. A connection that joins
 /// mid-run is seeded with the run so far. A connection may ask for a lighter stream (<see cref="SetView"/>): images binned
 /// to the size it displays, and values windowed to 16 or 8 bits, for a remote link; full resolution again on demand.
 /// </summary>
@@ -533,8 +534,9 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
 
     /// <summary>
     /// One connection: what it has not yet received, and the loop that sends it. While it keeps up (nothing queued, no
-    /// write in flight, full resolution) it is written each batch's shared message; otherwise batches go into its queue,
-    /// keyed by position, and its loop sends what is queued when the last write is done.
+    /// write in flight, full resolution) it is written each batch's shared messages; otherwise the batches wait, shared,
+    /// and past <see cref="QueuedValues"/> are coalesced into its own map keyed by position; its loop sends what is
+    /// queued when the last write is done (<see cref="Offer"/>).
     /// </summary>
     private sealed class Session : IDisposable
     {
@@ -706,14 +708,19 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
             }
         }
 
+        private async Task WriteAsync(IEnumerable<SerializedHubMessage> messages)
+        {
+            foreach (var message in messages)
+            {
+                await _connection.WriteAsync(message, _closed.Token).ConfigureAwait(false);
+            }
+        }
+
         private async Task WriteSharedAsync(SerializedHubMessage[] messages)
         {
             try
             {
-                foreach (var message in messages)
-                {
-                    await _connection.WriteAsync(message, _closed.Token).ConfigureAwait(false);
-                }
+                await WriteAsync(messages).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_closed.IsCancellationRequested)
             {
@@ -731,6 +738,42 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
             }
         }
 
+        /// <summary>
+        /// The messages of what this connection queued of its own: the run's start, its lines (full resolution, or binned
+        /// and windowed for a lighter stream, made from the image so far) and the stop, in that order.
+        /// </summary>
+        private IEnumerable<SerializedHubMessage> OwnMessages(string? start, Dictionary<(int, int, int, int), Frame> lines,
+            HashSet<(int Entry, int Plane, int Row)> binned, int[] bins, RunStop? stop, Guid runId)
+        {
+            if (start is not null)
+            {
+                yield return new SerializedHubMessage(Invocation(LiveHub.Methods.RunStart, start));
+            }
+
+            var bits = View.Bits;
+            if (lines.Count > 0 && bits == 32 && binned.Count == 0)
+            {
+                foreach (var message in LinesMessages(runId.ToString(), [.. lines.Values.OrderBy(f => f.Sequence)]))
+                {
+                    yield return new SerializedHubMessage(message);
+                }
+            }
+            else if (lines.Count > 0 || binned.Count > 0)
+            {
+                var all = lines.Values.OrderBy(f => f.Sequence).Select(f => new Line(f.Entry, f.Plane, f.Row, f.Column, [.. f.Values.Select(v => (float)v)])).ToList();
+                all.AddRange(_owner.BinnedRows(binned.OrderBy(r => r), bins));
+                var (header, payload, low, high) = Encode(all, bits);
+                yield return new SerializedHubMessage(bits == 32
+                    ? Invocation(LiveHub.Methods.Lines, runId.ToString(), header, payload)
+                    : Invocation(LiveHub.Methods.WindowedLines, runId.ToString(), header, payload, low, high, bits));
+            }
+
+            if (stop is not null)
+            {
+                yield return new SerializedHubMessage(StopMessage(stop));
+            }
+        }
+
         /// <summary>The write in flight is done: what was queued meanwhile goes out with the sender loop.</summary>
         private void Written()
         {
@@ -743,9 +786,6 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                 }
             }
         }
-
-        private ValueTask SendAsync(string target, params object?[] arguments) =>
-            _connection.WriteAsync(new SerializedHubMessage(Invocation(target, arguments)), _closed.Token);
 
         private async Task RunAsync()
         {
@@ -786,45 +826,9 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
 
                     try
                     {
-                        if (start is not null)
-                        {
-                            await SendAsync(LiveHub.Methods.RunStart, start).ConfigureAwait(false);
-                        }
-
-                        var bits = View.Bits;
-                        if (lines.Count > 0 && bits == 32 && binned.Count == 0)
-                        {
-                            foreach (var message in LinesMessages(runId.ToString(), [.. lines.Values.OrderBy(f => f.Sequence)]))
-                            {
-                                await _connection.WriteAsync(new SerializedHubMessage(message), _closed.Token).ConfigureAwait(false);
-                            }
-                        }
-                        else if (lines.Count > 0 || binned.Count > 0)
-                        {
-                            // A lighter stream: binned rows made from the image so far, values windowed to 16 or 8 bits.
-                            var all = lines.Values.OrderBy(f => f.Sequence).Select(f => new Line(f.Entry, f.Plane, f.Row, f.Column, [.. f.Values.Select(v => (float)v)])).ToList();
-                            all.AddRange(_owner.BinnedRows(binned.OrderBy(r => r), bins));
-                            var (header, payload, low, high) = Encode(all, bits);
-                            if (bits == 32)
-                            {
-                                await SendAsync(LiveHub.Methods.Lines, runId.ToString(), header, payload).ConfigureAwait(false);
-                            }
-                            else
-                            {
-                                await SendAsync(LiveHub.Methods.WindowedLines, runId.ToString(), header, payload, low, high, bits).ConfigureAwait(false);
-                            }
-                        }
-
-                        if (stop is not null)
-                        {
-                            await _connection.WriteAsync(new SerializedHubMessage(StopMessage(stop)), _closed.Token).ConfigureAwait(false);
-                        }
-
-                        // Then the batches that came meanwhile, in order, as they were serialized for everyone.
-                        foreach (var message in batches.SelectMany(b => b.Messages))
-                        {
-                            await _connection.WriteAsync(message, _closed.Token).ConfigureAwait(false);
-                        }
+                        // What this connection has queued of its own, then the batches that came meanwhile, in order,
+                        // as they were serialized for everyone.
+                        await WriteAsync(OwnMessages(start, lines, binned, bins, stop, runId).Concat(batches.SelectMany(b => b.Messages))).ConfigureAwait(false);
                     }
                     finally
                     {
