@@ -83,6 +83,14 @@ internal static class LoadBench
             }
         }
 
+        // Diagnostic: --hold S keeps the server up S seconds after the runs (e.g. for dotnet-gcdump).
+        var hold = args.SkipWhile(a => a != "--hold").Skip(1).Select(int.Parse).FirstOrDefault();
+        if (hold > 0)
+        {
+            Console.WriteLine($"holding the server for {hold} s");
+            await Task.Delay(TimeSpan.FromSeconds(hold));
+        }
+
         await heartbeat.CancelAsync();
         await beating;
         stxmweb.Kill();
@@ -104,7 +112,7 @@ internal static class LoadBench
             .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
             .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {BenchMachine.Describe()}")
             .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- load bench/results/live-load.md`")
-            .AppendLine(CultureInfo.InvariantCulture, $"- Each run a sample image of {Lines} lines × {Width} pixels: a paced Pixelator controller (this process) publishes the lines at the rate asked (1000 lines/s = 1 Mpx/s; 0 = as fast as it can), StxmWeb runs as its own process (release build, Pixelator backend) and writes its file, and N headless clients on /hubs/live (SignalR MessagePack over real websockets; lean clients that only parse the messages) plus one slow client (it reads a message every 100 ms) plus one chromium page with the viewer watch it. Latency = client receipt − controller publish, per line and client (so it includes the ZeroMQ hop and the 15 ms batching). All of it shares the machine's 2 cores. Two warm-up runs are not reported.")
+            .AppendLine(CultureInfo.InvariantCulture, $"- Each run a sample image of {Lines} lines × {Width} pixels: a paced Pixelator controller (this process) publishes the lines at the rate asked (1000 lines/s = 1 Mpx/s; 0 = as fast as it can), StxmWeb runs as its own process (release build, Pixelator backend) and writes its file, and N headless clients on /hubs/live (SignalR MessagePack over real websockets; lean clients that only parse the messages) plus one slow client (it reads a message every 100 ms) plus one chromium page with the viewer (its default stream: binned to the size it shows) watch it. Latency = client receipt − controller publish, per line and client (so it includes the ZeroMQ hop and the 15 ms batching). All of it shares the machine's 2 cores. Two warm-up runs are not reported.")
             .AppendLine()
             .AppendLine("| clients | rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | p99 | lines lost (all clients) | slow client: messages, lines, lines per message max | browser: lines drawn | server CPU (% of one core) | server RSS, peak | file complete |")
             .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -164,9 +172,12 @@ internal static class LoadBench
         if (page is not null)
         {
             await page.WaitForFunctionAsync($"() => document.querySelector('[data-testid=live-canvas]').dataset.runId === '{runId}' && document.querySelector('[data-testid=live-canvas]').dataset.status === 'success'", null, new() { Timeout = 60_000 });
-            drawn = $"{await page.GetByTestId("live-canvas").GetAttributeAsync("data-filled")} of {Lines * Width} px";
+            // The viewer streams the image binned to its size (its default): every binned pixel drawn is the whole image.
+            var canvas = page.GetByTestId("live-canvas");
+            var bin = int.Parse(await canvas.GetAttributeAsync("data-bin") ?? "1", CultureInfo.InvariantCulture);
+            var binned = ((Lines + bin - 1) / bin) * ((Width + bin - 1) / bin);
+            drawn = $"{await canvas.GetAttributeAsync("data-filled")} of {binned} px" + (bin > 1 ? $" (binned {bin}×)" : "");
         }
-
 
         var latencies = new List<double>();
         var perClient = new List<double>();

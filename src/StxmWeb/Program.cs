@@ -90,8 +90,9 @@ app.MapFocusApi();
 app.MapQueueApi();
 app.MapFileApi();
 app.MapImportApi();
-// A live batch is up to 80 KB: the transport takes a few before it pushes back (the default 64 KB took one).
-app.MapHub<LiveHub>("/hubs/live", options => options.TransportMaxBufferSize = LiveHub.TransportBufferBytes);
+// A live batch is up to 80 KB: the transport takes a few before it pushes back (the default 64 KB took one), and sends
+// each as one websocket frame.
+app.MapLiveHub("/hubs/live");
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Lifetime.ApplicationStarted.Register(() =>

@@ -69,7 +69,7 @@ class LiveViewer {
     this.file = null;
     this.view = null;
     this.dirty = false;
-    this.resize = new ResizeObserver(() => this.fit());
+    this.resize = new ResizeObserver(() => { this.fit(); this.restream(); });
     this.resize.observe(host);
     this.onMove = (e) => this.cursor(e);
     this.onLeave = () => this.setReadout(null);
@@ -85,8 +85,14 @@ class LiveViewer {
     this.canvas.addEventListener('pointerup', this.onUp);
     host.addEventListener('wheel', this.onWheel, { passive: false });
     host.addEventListener('keydown', this.onKey);
+    // The stream starts binned to the size shown (full resolution on demand): the hub URL names the view, so that the
+    // run so far comes once, in that form.
+    this.stream = 'fit';
+    this.streamed = this.viewSize('fit');
+    const [w, h] = this.streamed;
+    this.canvas.dataset.stream = this.stream;
     this.connection = new signalR.HubConnectionBuilder()
-      .withUrl(hubUrl)
+      .withUrl(`${hubUrl}${hubUrl.includes('?') ? '&' : '?'}maxWidth=${w}&maxHeight=${h}&bits=32`)
       .withHubProtocol(new signalR.protocols.msgpack.MessagePackHubProtocol())
       .withAutomaticReconnect()
       .build();
@@ -94,7 +100,8 @@ class LiveViewer {
     this.connection.on('lines', (runId, header, payload) => this.lines(runId, header, LiveViewer.floats(payload)));
     this.connection.on('linesq', (runId, header, codes, low, high, bits) => this.lines(runId, header, LiveViewer.unwindow(codes, low, high, bits)));
     this.connection.on('runStop', (runId, status, reason) => this.stop(runId, status, reason));
-    this.connection.onreconnected(() => this.setMeta('reconnected'));
+    // A new connection joins with the view of the first URL: ask again for the stream in force.
+    this.connection.onreconnected(() => { this.setMeta('reconnected'); this.setStream(this.stream); });
     this.connection.onreconnecting(() => this.setMeta('connection lost, reconnecting…'));
     this.connection.start().then(() => { this.canvas.dataset.connected = 'true'; }).catch((err) => this.setMeta(`live connection failed: ${err}`));
     this.drawColorbar();
@@ -719,10 +726,31 @@ class LiveViewer {
   // to 16 or 8 bits (a remote link). The run so far comes again in the new form.
   setStream(mode) {
     const bits = { full: 32, fit: 32, fit16: 16, fit8: 8 }[mode] ?? 32;
-    const box = this.host.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
-    const [w, h] = mode === 'full' ? [0, 0] : [Math.max(1, Math.ceil(box.width * dpr)), Math.max(1, Math.ceil(box.height * dpr))];
+    const [w, h] = this.viewSize(mode);
+    this.stream = mode;
+    this.streamed = [w, h];
     this.canvas.dataset.stream = mode;
     return this.connection.invoke('SetView', w, h, bits);
+  }
+
+  // The largest image worth sending for a stream mode: the viewer's size in device pixels (0 × 0: full resolution). Before
+  // the page is laid out, the window's size.
+  viewSize(mode) {
+    if (mode === 'full') return [0, 0];
+    const box = this.host.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+    const [w, h] = box.width >= 64 && box.height >= 64 ? [box.width, box.height] : [window.innerWidth, window.innerHeight];
+    return [Math.max(1, Math.ceil(w * dpr)), Math.max(1, Math.ceil(h * dpr))];
+  }
+
+  // A binned stream follows the viewer's size: when it changed by more than a quarter (after half a second of quiet),
+  // the stream is asked for again at the new size.
+  restream() {
+    if (this.stream === 'full' || this.connection?.state !== signalR.HubConnectionState.Connected) return;
+    clearTimeout(this.restreamTimer);
+    this.restreamTimer = setTimeout(() => {
+      const [w, h] = this.viewSize(this.stream), [sw, sh] = this.streamed;
+      if (Math.abs(w - sw) > sw / 4 || Math.abs(h - sh) > sh / 4) this.setStream(this.stream).catch(() => {});
+    }, 500);
   }
 
   setColormap(name) { this.table = lut(name); this.tableName = name; this.drawColorbar(); this.schedule(); }
@@ -742,6 +770,7 @@ class LiveViewer {
 
   dispose() {
     this.resize.disconnect();
+    clearTimeout(this.restreamTimer);
     this.canvas.removeEventListener('pointermove', this.onMove);
     this.canvas.removeEventListener('mouseleave', this.onLeave);
     this.canvas.removeEventListener('pointerdown', this.onDown);

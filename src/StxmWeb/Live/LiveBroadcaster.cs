@@ -50,6 +50,8 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     private Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _tick = [];
     private RunStop? _tickStop;
     private long _ticks;
+    private long _framesTaken;
+    private SharedSeed? _seed;
     private bool _painting;
     private string? _startJson;
     private RunStop? _stop;
@@ -89,6 +91,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                 case RunStart start:
                     _runId = start.RunId;
                     _runStart = start;
+                    _seed = null;
                     _frames.Clear();
                     _planes.Clear();
                     _tick.Clear();
@@ -110,6 +113,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                     // Every connection gets the line with the next batch (see TickLoopAsync).
                     _frames[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
                     _tick[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
+                    _framesTaken++;
                     Paint(frame);
                     WakeTicker();
                     break;
@@ -195,13 +199,14 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     }
 
     /// <summary>Registers a connection of the live hub on this instance and seeds it with the run so far.</summary>
-    public void Join(string connectionId)
+    public void Join(string connectionId, LiveView? view = null)
     {
         var connection = _connections.Find(connectionId)
             ?? throw new InvalidOperationException($"{connectionId} is not a live hub connection of this instance.");
-        var session = new Session(connection, this);
+        var session = new Session(connection, this) { View = view ?? LiveView.Full };
         lock (_gate)
         {
+            StartPainting(session.View);
             Seed(session);
             _sessions[connectionId] = session;
         }
@@ -219,18 +224,22 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         {
             if (_sessions.TryGetValue(connectionId, out var session))
             {
-                if (view.MaxWidth > 0 && view.MaxHeight > 0 && !_painting)
-                {
-                    // The first binned view: from now on the image so far of each plane is kept, from the lines taken.
-                    _painting = true;
-                    foreach (var frame in _frames.Values)
-                    {
-                        Paint(frame);
-                    }
-                }
-
+                StartPainting(view);
                 session.View = view;
                 Seed(session);
+            }
+        }
+    }
+
+    /// <summary>The first binned view (under the lock): from now on the image so far of each plane is kept, from the lines taken.</summary>
+    private void StartPainting(LiveView view)
+    {
+        if (view.MaxWidth > 0 && view.MaxHeight > 0 && !_painting)
+        {
+            _painting = true;
+            foreach (var frame in _frames.Values)
+            {
+                Paint(frame);
             }
         }
     }
@@ -247,11 +256,26 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         }
 
         session.Reset(_startJson, _descriptor, _ticks);
-        foreach (var (key, frame) in _frames)
+        if (session.Full)
         {
-            if (!_tick.ContainsKey(key))
+            // Full resolution: the run so far as hub messages, made once for every connection seeded at this point of
+            // the run (viewers that open the page together, or between runs, share them).
+            if (_seed is not { } seed || seed.RunId != _runId || seed.Ticks != _ticks || seed.FramesTaken != _framesTaken)
             {
-                session.Add(frame);
+                var ordered = _frames.Where(f => !_tick.ContainsKey(f.Key)).Select(f => f.Value).OrderBy(f => f.Sequence).ToList();
+                seed = _seed = new SharedSeed(_runId, _ticks, _framesTaken, [.. LinesMessages(_runId.ToString(), ordered).Select(m => new SerializedHubMessage(m))]);
+            }
+
+            session.Seeded(seed.Messages);
+        }
+        else
+        {
+            foreach (var (key, frame) in _frames)
+            {
+                if (!_tick.ContainsKey(key))
+                {
+                    session.Add(frame);
+                }
             }
         }
 
@@ -481,7 +505,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     private static partial void LogSendFailed(ILogger logger, string connection, Exception exception);
 
     /// <summary>Lines messages of at most <see cref="MessageValues"/> values each, for lines in the order given.</summary>
-    private static IEnumerable<InvocationMessage> LinesMessages(string runId, IReadOnlyList<Frame> ordered)
+    private static IEnumerable<InvocationMessage> LinesMessages(string runId, List<Frame> ordered)
     {
         // Bounded messages: their buffers stay off the large-object heap, which a slow connection's big backlog would
         // otherwise fragment and grow.
@@ -503,6 +527,9 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         Invocation(LiveHub.Methods.RunStop, stop.RunId.ToString(), stop.Status.ToString(), stop.Reason);
 
     private static InvocationMessage Invocation(string target, params object?[] arguments) => new(target, arguments);
+
+    /// <summary>The run so far at full resolution as hub messages: what it was made of (run, batches made, lines taken) and the messages.</summary>
+    private sealed record SharedSeed(Guid RunId, long Ticks, long FramesTaken, SerializedHubMessage[] Messages);
 
     /// <summary>
     /// The lines of one batching interval (newest copy of each position, in the order taken) and the run's stop if it came
@@ -551,6 +578,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         private string? _start;
         private RunStop? _stop;
         private List<Batch> _batches = [];
+        private SerializedHubMessage[] _seed = [];
         private int _batchedValues;
         private Guid _runId;
         private long _seenBatches;
@@ -571,7 +599,19 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         /// <summary>What this connection asked for; full resolution, float32 by default.</summary>
         public LiveView View { get; set; } = LiveView.Full;
 
-        private bool Queued => _start is not null || _stop is not null || _lines.Count > 0 || _binnedRows.Count > 0 || _batches.Count > 0;
+        private bool Queued => _start is not null || _stop is not null || _seed.Length > 0 || _lines.Count > 0 || _binnedRows.Count > 0 || _batches.Count > 0;
+
+        /// <summary>Full resolution, float32: this connection takes the shared batches and seed.</summary>
+        public bool Full
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _full;
+                }
+            }
+        }
 
         /// <summary>A new run (or the run again in a new view): its start, and batches up to <paramref name="seenBatches"/> skipped.</summary>
         public void Reset(string startJson, Descriptor descriptor, long seenBatches)
@@ -594,8 +634,20 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                 _lines.Clear();
                 _binnedRows.Clear();
                 _batches.Clear();
+                _seed = [];
                 _batchedValues = 0;
                 _stop = null;
+            }
+
+            Wake();
+        }
+
+        /// <summary>Queues the run so far, as messages shared with the other connections seeded at the same point.</summary>
+        public void Seeded(SerializedHubMessage[] messages)
+        {
+            lock (_gate)
+            {
+                _seed = messages;
             }
 
             Wake();
@@ -742,12 +794,17 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         /// The messages of what this connection queued of its own: the run's start, its lines (full resolution, or binned
         /// and windowed for a lighter stream, made from the image so far) and the stop, in that order.
         /// </summary>
-        private IEnumerable<SerializedHubMessage> OwnMessages(string? start, Dictionary<(int, int, int, int), Frame> lines,
+        private IEnumerable<SerializedHubMessage> OwnMessages(string? start, SerializedHubMessage[] seed, Dictionary<(int, int, int, int), Frame> lines,
             HashSet<(int Entry, int Plane, int Row)> binned, int[] bins, RunStop? stop, Guid runId)
         {
             if (start is not null)
             {
                 yield return new SerializedHubMessage(Invocation(LiveHub.Methods.RunStart, start));
+            }
+
+            foreach (var message in seed)
+            {
+                yield return message;
             }
 
             var bits = View.Bits;
@@ -795,6 +852,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                 {
                     await _signal.WaitAsync(_closed.Token).ConfigureAwait(false);
                     string? start;
+                    SerializedHubMessage[] seed;
                     List<Batch> batches;
                     Dictionary<(int, int, int, int), Frame> lines;
                     HashSet<(int Entry, int Plane, int Row)> binned;
@@ -809,6 +867,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                         }
 
                         start = _start;
+                        seed = _seed;
                         lines = _lines;
                         binned = _binnedRows;
                         bins = _bins;
@@ -816,6 +875,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                         runId = _runId;
                         batches = _batches;
                         _start = null;
+                        _seed = [];
                         _stop = null;
                         _lines = [];
                         _binnedRows = [];
@@ -828,7 +888,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                     {
                         // What this connection has queued of its own, then the batches that came meanwhile, in order,
                         // as they were serialized for everyone.
-                        await WriteAsync(OwnMessages(start, lines, binned, bins, stop, runId).Concat(batches.SelectMany(b => b.Messages))).ConfigureAwait(false);
+                        await WriteAsync(OwnMessages(start, seed, lines, binned, bins, stop, runId).Concat(batches.SelectMany(b => b.Messages))).ConfigureAwait(false);
                     }
                     finally
                     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.SignalR;
 
 namespace StxmWeb.Live;
@@ -37,7 +38,39 @@ public sealed class LiveHub(LiveBroadcaster broadcaster) : Hub
     /// <paramref name="maxHeight"/> (binned; 0 = full resolution) and <paramref name="bits"/> per value (32, 16 or 8).
     /// The run so far is sent again in that form (runStart carries <c>bin</c> per entry and <c>bits</c>).
     /// </summary>
-    public void SetView(int maxWidth, int maxHeight, int bits)
+    public void SetView(int maxWidth, int maxHeight, int bits) => broadcaster.SetView(Context.ConnectionId, View(maxWidth, maxHeight, bits));
+
+    /// <summary>
+    /// Joins the connection to the live runs. A browser may name its view in the hub URL's query
+    /// (<c>?maxWidth=…&amp;maxHeight=…&amp;bits=…</c>, as <see cref="SetView"/>), so that the run so far comes once, in that
+    /// form; without them it gets full resolution.
+    /// </summary>
+    public override Task OnConnectedAsync()
+    {
+        var query = Context.GetHttpContext()?.Request.Query;
+        LiveView? view = null;
+        if (query is not null && (query.ContainsKey("maxWidth") || query.ContainsKey("maxHeight") || query.ContainsKey("bits")))
+        {
+            view = View(Number(query, "maxWidth", 0), Number(query, "maxHeight", 0), Number(query, "bits", 32));
+        }
+
+        broadcaster.Join(Context.ConnectionId, view);
+        return base.OnConnectedAsync();
+    }
+
+    private static int Number(IQueryCollection query, string name, int otherwise)
+    {
+        if (!query.TryGetValue(name, out var text))
+        {
+            return otherwise;
+        }
+
+        return int.TryParse(text.ToString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new HubException($"{name}: '{text}' is not a whole number.");
+    }
+
+    private static LiveView View(int maxWidth, int maxHeight, int bits)
     {
         if (bits is not (32 or 16 or 8))
         {
@@ -49,14 +82,7 @@ public sealed class LiveHub(LiveBroadcaster broadcaster) : Hub
             throw new HubException("maxWidth, maxHeight: must be 0 (full resolution) or a size in pixels up to 100000.");
         }
 
-        broadcaster.SetView(Context.ConnectionId, new LiveView(maxWidth, maxHeight, bits));
-    }
-
-    /// <inheritdoc />
-    public override Task OnConnectedAsync()
-    {
-        broadcaster.Join(Context.ConnectionId);
-        return base.OnConnectedAsync();
+        return new LiveView(maxWidth, maxHeight, bits);
     }
 
     /// <inheritdoc />

@@ -220,13 +220,16 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
     }
 
     [Theory(Timeout = 180_000)]
-    [InlineData(10, 10, 8, 4)] // 25 × 40 binned by 4 to fit 10 × 10, windowed to 8 bits
-    [InlineData(0, 0, 16, 1)] // full resolution, windowed to 16 bits
-    [InlineData(13, 20, 32, 2)] // binned by 2, float32
-    public async Task ALighterStream_IsBinnedToTheView_AndWindowed_WithinItsQuantization(int width, int height, int bits, int bin)
+    [InlineData(10, 10, 8, 4, false)] // 25 × 40 binned by 4 to fit 10 × 10, windowed to 8 bits
+    [InlineData(0, 0, 16, 1, false)] // full resolution, windowed to 16 bits
+    [InlineData(13, 20, 32, 2, false)] // binned by 2, float32
+    [InlineData(13, 20, 32, 2, true)] // the same, named in the hub URL as the browser's viewer does
+    [InlineData(10, 10, 16, 4, true)]
+    public async Task ALighterStream_IsBinnedToTheView_AndWindowed_WithinItsQuantization(int width, int height, int bits, int bin, bool inUrl)
     {
         using var client = Client();
-        await using var connection = new HubConnectionBuilder().WithUrl(new Uri(_app.Factory.BaseAddress, "/hubs/live")).AddMessagePackProtocol().Build();
+        var hub = new Uri(_app.Factory.BaseAddress, inUrl ? $"/hubs/live?maxWidth={width}&maxHeight={height}&bits={bits}" : "/hubs/live");
+        await using var connection = new HubConnectionBuilder().WithUrl(hub).AddMessagePackProtocol().Build();
         var pixels = new System.Collections.Concurrent.ConcurrentDictionary<(int Row, int Column), double>();
         var steps = new System.Collections.Concurrent.ConcurrentBag<double>();
         string? runId = null;
@@ -271,7 +274,10 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
             }
         });
         await connection.StartAsync(TestContext.Current.CancellationToken);
-        await connection.InvokeAsync("SetView", width, height, bits, TestContext.Current.CancellationToken);
+        if (!inUrl)
+        {
+            await connection.InvokeAsync("SetView", width, height, bits, TestContext.Current.CancellationToken);
+        }
 
         var post = await client.PostAsJsonAsync("/api/scans", Request(25, 40), TestContext.Current.CancellationToken);
         var started = await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
@@ -292,6 +298,65 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
             var expected = block.Average();
             Assert.True(Math.Abs(value - expected) <= tolerance * Math.Max(1, bits == 32 ? Math.Abs(expected) * 1e-6 : 1),
                 $"pixel ({row}, {column}): received {value}, the file's mean is {expected} (tolerance {tolerance})");
+        }
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("bits=12", "bits: 12 is not 32, 16 or 8.")]
+    [InlineData("maxWidth=wide&maxHeight=10", "maxWidth: 'wide' is not a whole number.")]
+    [InlineData("maxWidth=-3&maxHeight=10", "maxWidth, maxHeight: must be 0")]
+    public async Task ABadViewInTheHubUrl_ClosesTheConnection_NamingTheField(string query, string reason)
+    {
+        await using var connection = new HubConnectionBuilder().WithUrl(new Uri(_app.Factory.BaseAddress, $"/hubs/live?{query}")).AddMessagePackProtocol().Build();
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.Closed += error =>
+        {
+            closed.TrySetResult(error);
+            return Task.CompletedTask;
+        };
+        try
+        {
+            await connection.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch (Exception ex) when (ex is Microsoft.AspNetCore.SignalR.HubException or InvalidOperationException)
+        {
+            closed.TrySetResult(ex);
+        }
+
+        var error = await closed.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.NotNull(error);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task ViewersThatOpenTogetherAfterARun_ShareItsSeed_AndEachGetsEveryPixelOnce_AsInTheFile()
+    {
+        using var client = Client();
+        var post = await client.PostAsJsonAsync("/api/scans", Request(25, 40), TestContext.Current.CancellationToken);
+        var started = await post.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var run = await WaitUntilFinishedAsync(client, started.GetProperty("status").GetString()!);
+        var id = started.GetProperty("id").GetString()!;
+        var data = (await H5py.ReadAsync(run.GetProperty("filePath").GetString()!)).Doubles("/entry0/counter0/data");
+
+        // Five viewers open at once (the run so far is made once for all of them), then one more after they have it.
+        var viewers = Enumerable.Range(0, 5).Select(_ => new LiveClient(_app.Factory.BaseAddress)).ToList();
+        await Task.WhenAll(viewers.Select(v => v.StartAsync()));
+        await Task.WhenAll(viewers.Select(v => v.StoppedAsync(id))).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var last = new LiveClient(_app.Factory.BaseAddress);
+        await last.StartAsync();
+        await last.StoppedAsync(id).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        viewers.Add(last);
+        foreach (var viewer in viewers)
+        {
+            await viewer.DisposeAsync();
+            Assert.Equal(id, viewer.RunId);
+            Assert.Equal("Success", viewer.Status);
+            Assert.Equal(0, viewer.Doubled);
+            Assert.Equal(25 * 40, viewer.Pixels.Count);
+            foreach (var ((row, column), value) in viewer.Pixels)
+            {
+                Assert.Equal((float)data[(row * 25) + column], value);
+            }
         }
     }
 
