@@ -221,6 +221,11 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
             File.Delete(temporary);
             throw;
         }
+        finally
+        {
+            ReleaseImages();
+        }
+
         LogClosed(_logger, start.FilePath, status);
         _start = null;
         _descriptor = null;
@@ -246,6 +251,15 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         _stream?.Dispose();
         _stream = null;
         _descriptor = null;
+        ReleaseImages();
+    }
+
+    /// <summary>The run's images are in its file now: they are not kept until the next run (a 3-megapixel run holds 48 MB).</summary>
+    private void ReleaseImages()
+    {
+        _data = [];
+        _ring = [];
+        _frames = [];
     }
 
     /// <inheritdoc />
