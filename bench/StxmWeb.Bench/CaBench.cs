@@ -25,10 +25,11 @@ internal static partial class CaBench
     private const int PutRate = 10_000;
     private const int WarmUpRuns = 5;
     private const int MeasuredRuns = 5;
+    private const int EventRuns = 3;
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var output = args.Length > 0 ? args[0] : null;
+        var output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _));
         var root = Root();
         var bin = Path.Combine(root, "artifacts", "epics-base", "bin", "linux-x86_64");
         if (!File.Exists(Path.Combine(bin, "catime")))
@@ -50,6 +51,19 @@ internal static partial class CaBench
         var rows = new StringBuilder();
         try
         {
+            // Diagnostic: --events N alternates the two monitor-rate runs against softIoc N times and prints them.
+            if (args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault() is > 0 and var times)
+            {
+                for (var i = 0; i < times; i++)
+                {
+                    var lib = await EventRateAsync(bin, iocPort, libca: true);
+                    var ourClient = await EventRateAsync(bin, iocPort, libca: false);
+                    Console.WriteLine($"libca (caEventRate) {lib.Events:N0}/s ({lib.Puts:N0} puts/s), StxmWeb CaClient {ourClient.Events:N0}/s ({ourClient.Puts:N0} puts/s)");
+                }
+
+                return 0;
+            }
+
             // Warm-up runs (a long-running server is warm: .NET's tiered JIT has recompiled StxmWeb's hot paths with
             // their profiles, which takes a few runs; softIoc's caches are filled), then the median of three alternating
             // runs per measure.
@@ -83,14 +97,23 @@ internal static partial class CaBench
                 rows.AppendLine(CultureInfo.InvariantCulture, $"| catime: {label} | {Cell(rsrvRuns, rsrv[key])} | {Cell(ourRuns, ours[key])} | {(ours[key] <= rsrv[key] * 1.05 ? "met" : "missed")} |");
             }
 
-            // Monitor throughput: one producer (StxmWeb's client, puts without completion, 10,000 a second) changes B:AO
-            // on the server under test while caEventRate (libca) holds 100 subscriptions to it: 1,000,000 updates/s are
-            // wanted; what arrives is counted.
-            var rsrvEvents = await EventRateAsync(bin, iocPort, libca: true);
-            var ourEvents = await EventRateAsync(bin, server.Port, libca: true);
+            // Monitor throughput: one producer (StxmWeb's client in a process of its own, puts without completion, 10,000
+            // a second) changes B:AO on the server under test while caEventRate (libca) or StxmWeb's client holds 100
+            // subscriptions to it: 1,000,000 updates/s are wanted; what arrives is counted. Three alternating runs of each (libca into softIoc, libca into StxmWeb's server, StxmWeb's client into
+            // softIoc); the median of each is reported.
+            var eventRuns = new List<((double Events, double Puts) Rsrv, (double Events, double Puts) Ours, (double Events, double Puts) OurClient)>();
+            for (var run = 0; run < EventRuns; run++)
+            {
+                eventRuns.Add((await EventRateAsync(bin, iocPort, libca: true), await EventRateAsync(bin, server.Port, libca: true), await EventRateAsync(bin, iocPort, libca: false)));
+            }
+
+            (double Events, double Puts) MedianOf(Func<((double Events, double Puts) Rsrv, (double Events, double Puts) Ours, (double Events, double Puts) OurClient), (double Events, double Puts)> pick) =>
+                eventRuns.Select(pick).OrderBy(r => r.Events).ElementAt(eventRuns.Count / 2);
+            var rsrvEvents = MedianOf(r => r.Rsrv);
+            var ourEvents = MedianOf(r => r.Ours);
             rows.AppendLine(CultureInfo.InvariantCulture, $"| caEventRate: monitor updates/s to 100 subscriptions, 1,000,000/s wanted (more is better) | {rsrvEvents.Events:N0} /s ({rsrvEvents.Puts:N0} puts/s in) | {ourEvents.Events:N0} /s ({ourEvents.Puts:N0} puts/s in) | {(ourEvents.Events >= rsrvEvents.Events * 0.95 ? "met" : "missed")} |");
 
-            var ourClientEvents = await EventRateAsync(bin, iocPort, libca: false);
+            var ourClientEvents = MedianOf(r => r.OurClient);
 
             var (ourP50, ourP95) = await OurClientRoundTripAsync(iocPort);
             var (libP50, libP95) = await PyepicsRoundTripAsync(iocPort);
@@ -105,6 +128,7 @@ internal static partial class CaBench
                 .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {StxmWeb.Bench.BenchMachine.Describe()}")
                 .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- ca bench/results/channel-access.md`")
                 .AppendLine(CultureInfo.InvariantCulture, $"- Servers on loopback, each on its own port; catime {Channels:N0} channels of one ao record (B:AO; its synchronous get test makes Channels/100 round trips, its latency test one per channel); {WarmUpRuns} warm-up runs per server, then the median of {MeasuredRuns} alternating runs (their range in brackets). Lower is better, except where marked.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- Monitor rates: a producer process (StxmWeb's client, {PutRate:N0} puts/s without completion) changes B:AO while the subscriber holds 100 subscriptions; the median of {EventRuns} alternating runs of each.")
                 .AppendLine("- Target: StxmWeb's server at least as fast as softIoc, StxmWeb's client no slower than libca (5 % noise allowed).")
                 .AppendLine()
                 .AppendLine("## Servers (EPICS catime as the client)")
@@ -138,27 +162,20 @@ internal static partial class CaBench
     {
         const int Subscriptions = 100;
         var options = new CaClientOptions { AutoAddressList = false, ServerPort = port, AddressList = { new IPEndPoint(IPAddress.Loopback, port) } };
-        await using var producerClient = new CaClient(options);
-        var producerChannel = await producerClient.ConnectAsync("B:AO");
-        using var stop = new CancellationTokenSource();
+        // The producer is a process of its own (StxmWeb's client, puts without completion, paced at PutRate puts/s, each
+        // a change that 100 subscriptions want), the same for both subscribers: in the bench's process it would share
+        // the thread pool with StxmWeb's client and not with caEventRate.
+        var producer = Start(Environment.ProcessPath!, port, null, "ca-producer", port.ToString(CultureInfo.InvariantCulture), PutRate.ToString(CultureInfo.InvariantCulture));
         long puts = 0;
-        var producer = Task.Run(async () =>
+        var reading = Task.Run(async () =>
         {
-            // Paced: the same input to both servers, PutRate puts/s (each a change that 100 subscriptions want).
-            var value = 0.0;
-            var begun = Stopwatch.GetTimestamp();
-            while (!stop.IsCancellationRequested)
+            // Every 0.2 s: the puts made so far.
+            while (await producer.StandardOutput.ReadLineAsync() is { } line)
             {
-                var owed = (long)(Stopwatch.GetElapsedTime(begun).TotalSeconds * PutRate) - Interlocked.Read(ref puts);
-                for (var i = 0; i < owed; i++)
-                {
-                    await producerChannel.PutAsync(value++, wait: false);
-                    Interlocked.Increment(ref puts);
-                }
-
-                await Task.Delay(1);
+                Interlocked.Exchange(ref puts, long.Parse(line, CultureInfo.InvariantCulture));
             }
         });
+        await Task.Delay(500);
 
         double events;
         long putsAtStart;
@@ -208,9 +225,37 @@ internal static partial class CaBench
             putRate = (Interlocked.Read(ref puts) - putsAtStart) / seconds;
         }
 
-        await stop.CancelAsync();
-        await producer;
+        producer.Kill();
+        await producer.WaitForExitAsync();
+        await reading;
         return (events, putRate);
+    }
+
+    /// <summary>The producer of <see cref="EventRateAsync"/>: puts B:AO at <paramref name="rate"/> a second and prints the puts made every 0.2 s.</summary>
+    public static async Task<int> ProduceAsync(int port, int rate)
+    {
+        var options = new CaClientOptions { AutoAddressList = false, ServerPort = port, AddressList = { new IPEndPoint(IPAddress.Loopback, port) } };
+        await using var client = new CaClient(options);
+        var channel = await client.ConnectAsync("B:AO");
+        var (value, puts, printed) = (0.0, 0L, 0L);
+        var begun = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var elapsed = Stopwatch.GetElapsedTime(begun).TotalSeconds;
+            for (var owed = (long)(elapsed * rate) - puts; owed > 0; owed--)
+            {
+                await channel.PutAsync(value++, wait: false);
+                puts++;
+            }
+
+            if (elapsed * 5 >= printed + 1)
+            {
+                printed++;
+                Console.WriteLine(puts.ToString(CultureInfo.InvariantCulture));
+            }
+
+            await Task.Delay(1);
+        }
     }
 
     private static Dictionary<string, double> Median(List<Dictionary<string, double>> runs) =>

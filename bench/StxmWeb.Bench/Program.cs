@@ -38,6 +38,12 @@ if (args.Length > 0 && args[0] == "load")
     return await StxmWeb.Bench.LoadBench.RunAsync(args.Skip(1).ToArray());
 }
 
+if (args.Length > 2 && args[0] == "ca-producer")
+{
+    // The CA bench's producer, run as a process of its own: ca-producer <server port> <puts per second>.
+    return await StxmWeb.Bench.CaBench.ProduceAsync(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
+}
+
 if (args.Length > 0 && args[0] == "ca")
 {
     return await StxmWeb.Bench.CaBench.RunAsync(args.Skip(1).ToArray());
