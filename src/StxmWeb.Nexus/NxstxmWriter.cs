@@ -37,6 +37,7 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     private float[]?[] _frames = [];
     private long[] _frameOffsets = [];
     private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly List<Array> _spare = [];
 
     /// <summary>Creates a writer.</summary>
     public NxstxmWriter(ILogger<NxstxmWriter> logger) => _logger = logger ?? throw new ArgumentNullException(nameof(logger));
@@ -100,9 +101,10 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     {
         var start = _start!;
         _descriptor = descriptor;
-        _data = [.. descriptor.Entries.Select(e => NaNs(e.Size))];
-        _ring = [.. descriptor.Entries.Select(e => NaNs(e.Size))];
-        _frames = [.. descriptor.Entries.Select(e => e.Frames is { } f ? FloatNaNs(e.Size * f.Height * f.Width) : null)];
+        _data = [.. descriptor.Entries.Select(e => NaNs(e.Size, double.NaN))];
+        _ring = [.. descriptor.Entries.Select(e => NaNs(e.Size, double.NaN))];
+        _frames = [.. descriptor.Entries.Select(e => e.Frames is { } f ? NaNs(e.Size * f.Height * f.Width, float.NaN) : null)];
+        _spare.Clear();
         var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, _frames, start.Time, "running", "");
         layout.Write(start.FilePath, NxstxmLayout.WriteOptions(layout));
         var withFrames = descriptor.Entries.Where(e => e.Frames is not null).ToArray();
@@ -232,17 +234,22 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         FileClosed?.Invoke(stop, start.FilePath);
     }
 
-    private static float[] FloatNaNs(long size)
+    /// <summary>An array of <paramref name="size"/> NaNs: the last run's of that size when there is one, else a new one.</summary>
+    private T[] NaNs<T>(long size, T nan)
     {
-        var values = new float[size];
-        Array.Fill(values, float.NaN);
-        return values;
-    }
+        var spare = _spare.FindIndex(a => a is T[] same && same.LongLength == size);
+        T[] values;
+        if (spare >= 0)
+        {
+            values = (T[])_spare[spare];
+            _spare.RemoveAt(spare);
+        }
+        else
+        {
+            values = new T[size];
+        }
 
-    private static double[] NaNs(long size)
-    {
-        var values = new double[size];
-        Array.Fill(values, double.NaN);
+        Array.Fill(values, nan);
         return values;
     }
 
@@ -254,9 +261,22 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         ReleaseImages();
     }
 
-    /// <summary>The run's images are in its file now: they are not kept until the next run (a 3-megapixel run holds 48 MB).</summary>
+    /// <summary>
+    /// The run's images are in its file now: they are kept only to be the next run's when it has the same sizes (a
+    /// beamline repeats its scans), so that a new run does not allocate and collect tens of megabytes as it starts (the
+    /// garbage collector's pause at that moment was the live path's worst latency; bench/results/live-load.md).
+    /// </summary>
     private void ReleaseImages()
     {
+        if (_data.Length == 0 && _ring.Length == 0 && _frames.Length == 0)
+        {
+            return; // released already
+        }
+
+        _spare.Clear();
+        _spare.AddRange(_data);
+        _spare.AddRange(_ring);
+        _spare.AddRange(_frames.OfType<float[]>());
         _data = [];
         _ring = [];
         _frames = [];

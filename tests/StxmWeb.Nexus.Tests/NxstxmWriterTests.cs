@@ -12,10 +12,10 @@ public sealed class NxstxmWriterTests : IDisposable
     private readonly NxstxmWriter _writer = new(NullLogger<NxstxmWriter>.Instance);
     private readonly ScanRequest _request = ScanRequest.SampleImage(new AxisRegion(1, 6, 4), new AxisRegion(-2, 4, 3), 2, 285.2) with { Title = "test image" };
 
-    private (RunStart Start, Descriptor Descriptor) Begin()
+    private (RunStart Start, Descriptor Descriptor) Begin(string name = "A261125001.hdf5")
     {
         var id = Guid.NewGuid();
-        var path = Path.Combine(_root, "A261125001.hdf5");
+        var path = Path.Combine(_root, name);
         var start = new RunStart(id, 1, _request, new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero), "tester", path);
         var descriptor = new Descriptor(id, "counter0", "counts", ScanType.SampleImage,
             [new EntryDescriptor("entry0", [1, 3, 4],
@@ -177,6 +177,28 @@ public sealed class NxstxmWriterTests : IDisposable
         await NexusValidator.AssertConformsAsync(start.FilePath);
         Assert.Equal([10, 11, 12, 13], file.Doubles("/entry0/counter0/data")[..4]);
         Assert.True(double.IsNaN(file.Doubles("/entry0/counter0/data")[4]));
+    }
+
+    [Fact]
+    public async Task ARunAfterOneOfTheSameSize_HoldsOnlyItsOwnLines()
+    {
+        // The writer reuses the last run's arrays for a run of the same size: nothing of the first may show in the second.
+        var (first, descriptor) = Begin();
+        await FeedAsync(first, descriptor, Line(first.RunId, 1, 0, 10), Line(first.RunId, 2, 1, 20), Line(first.RunId, 3, 2, 30),
+            new RunStop(first.RunId, ExitStatus.Success, "", first.Time.AddSeconds(1), 3));
+        var (second, again) = Begin("A261125002.hdf5");
+        await FeedAsync(second, again, Line(second.RunId, 1, 1, 50),
+            new RunStop(second.RunId, ExitStatus.Aborted, "Aborted by tester.", second.Time.AddSeconds(1), 1));
+
+        var file = await H5py.ReadAsync(second.FilePath);
+        var data = file.Doubles("/entry0/counter0/data");
+        var ring = file.Doubles("/entry0/control/data");
+        Assert.All(data[..4].Concat(data[8..]), v => Assert.True(double.IsNaN(v)));
+        Assert.Equal([50, 51, 52, 53], data[4..8]);
+        Assert.All(ring[..4].Concat(ring[8..]), v => Assert.True(double.IsNaN(v)));
+        Assert.All(ring[4..8], v => Assert.Equal(219.5, v));
+        var firstData = (await H5py.ReadAsync(first.FilePath)).Doubles("/entry0/counter0/data");
+        Assert.Equal([10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33], firstData);
     }
 
     public void Dispose()

@@ -51,6 +51,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     private RunStop? _tickStop;
     private long _ticks;
     private long _framesTaken;
+    private readonly List<float[]> _sparePlanes = [];
     private SharedSeed? _seed;
     private bool _painting;
     private string? _startJson;
@@ -93,6 +94,9 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                     _runStart = start;
                     _seed = null;
                     _frames.Clear();
+                    // The last run's planes are the new run's when their sizes match (no allocation as a run starts).
+                    _sparePlanes.Clear();
+                    _sparePlanes.AddRange(_planes.Values);
                     _planes.Clear();
                     _tick.Clear();
                     _tickStop = null;
@@ -296,7 +300,13 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         var (rows, columns) = (shape[^2], shape[^1]);
         if (!_planes.TryGetValue((frame.Entry, frame.Plane), out var plane))
         {
-            plane = new float[rows * columns];
+            var spare = _sparePlanes.FindIndex(p => p.Length == rows * columns);
+            plane = spare >= 0 ? _sparePlanes[spare] : new float[rows * columns];
+            if (spare >= 0)
+            {
+                _sparePlanes.RemoveAt(spare);
+            }
+
             Array.Fill(plane, float.NaN);
             _planes[(frame.Entry, frame.Plane)] = plane;
         }
