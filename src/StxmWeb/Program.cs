@@ -90,7 +90,7 @@ app.MapFocusApi();
 app.MapQueueApi();
 app.MapFileApi();
 app.MapImportApi();
-// A live batch is up to 80 KB: the transport takes a few before it pushes back (the default 64 KB took one), and sends
+// A live message is up to 60 KB: the transport takes a few before it pushes back (the default 64 KB took one), and sends
 // each as one websocket frame.
 app.MapLiveHub("/hubs/live");
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -26,15 +26,20 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     /// <summary>How long new lines are gathered before a send.</summary>
     public static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(15);
 
-    /// <summary>Values per <c>lines</c> message at most (one line more if a single line is longer): 80 KB of float32.</summary>
-    public const int MessageValues = 20_000;
+    /// <summary>
+    /// Values per <c>lines</c> message at most (one line more if a single line is longer): 60 KB of float32, so that a
+    /// message and the buffers the transport and the websocket rent for it (one per connection sending) fit the pools'
+    /// 64 KB size, below the large object heap's 85 KB: an 80 KB message took 128 KB buffers, which are only collected
+    /// with a full collection.
+    /// </summary>
+    public const int MessageValues = 15_000;
 
     /// <summary>
     /// Values of whole batches a connection may have waiting before they are coalesced into its own queue: 2 s of a
     /// 1 Mpx/s scan. The batches waiting are the ones every connection shares (8 MB of float32 at most however many
     /// connections lag), so a connection that is a little behind costs no encoding or memory of its own.
     /// </summary>
-    public const int QueuedValues = 100 * MessageValues;
+    public const int QueuedValues = 2_000_000;
 
     /// <summary>Integers per line in the <c>lines</c> header: entry, plane, row, column, count.</summary>
     public const int HeaderStride = 5;
