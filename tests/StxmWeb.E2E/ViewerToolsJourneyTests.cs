@@ -254,6 +254,36 @@ public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
         return (int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task AnImageTallerThanTheViewer_StreamsBinnedToItsSize_AndFullResolutionOnDemand()
+    {
+        var (page, consoleErrors) = await Chromium.OpenAppAsync(_browser!, _app.BaseAddress);
+        var canvas = page.GetByTestId("live-canvas");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-stream", "fit");
+        await Assertions.Expect(page.Locator("#viewer-stream")).ToHaveValueAsync("fit");
+        await page.Locator("#x-points").FillAsync("100");
+        await page.Locator("#y-points").FillAsync("900");
+        await page.Locator("#x-range").FillAsync("10");
+        await page.Locator("#dwell").FillAsync("0.2");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start scan" }).ClickAsync();
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-status", "success", new() { Timeout = 120_000 });
+
+        // 900 rows do not fit the viewer (about 600 px tall here): the server bins them to fit, and every binned pixel comes.
+        var bin = (int)Attribute(await canvas.GetAttributeAsync("data-bin"));
+        Assert.InRange(bin, 2, 4);
+        var binned = ((900 + bin - 1) / bin) * ((100 + bin - 1) / bin);
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-filled", binned.ToString(CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.GetByTestId("viewer-meta")).ToContainTextAsync($"binned {bin}×");
+        await Screenshot(page, "viewer-binned-to-view.png");
+
+        // Full resolution on demand: the run comes again, every pixel.
+        await page.Locator("#viewer-stream").SelectOptionAsync("full");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-bin", "1");
+        await Assertions.Expect(canvas).ToHaveAttributeAsync("data-filled", "90000");
+        await Assertions.Expect(page.GetByTestId("viewer-meta")).Not.ToContainTextAsync("binned");
+        Assert.Empty(consoleErrors);
+    }
+
     private static Task MoveAsync(IPage page, double x, double y, int steps = 1) =>
         page.Mouse.MoveAsync((float)x, (float)y, new() { Steps = steps });
 

@@ -161,7 +161,7 @@ class LiveViewer {
         return { ...a, values };
       };
       const axes = e.axes.map((a, d) => (d >= e.axes.length - 2 ? mean(a) : a));
-      return { ...e, shape, axes, bin: b };
+      return { ...e, shape, axes, bin: b, fullShape: e.shape };
     });
     return { ...run, entries };
   }
@@ -381,14 +381,14 @@ class LiveViewer {
     const angle = e.rotationAngle ? ` · θ ${format(e.rotationAngle, 1)}°` : '';
     const pol = e.polarization ? ` · ${e.polarization}` : '';
     const type = e.stxmScanType ? `${e.stxmScanType} · ` : '';
-    const light = `${e.bin > 1 ? ` · binned ${e.bin}×` : ''}${s.run.bits && s.run.bits < 32 ? ` · ${s.run.bits} bit` : ''}`;
+    const light = `${e.bin > 1 ? ` · binned ${e.bin}× to ${e.shape.slice(-2).join('×')}` : ''}${s.run.bits && s.run.bits < 32 ? ` · ${s.run.bits} bit` : ''}`;
     const progress = s.source === 'file'
       ? (e.shape.length === 3 ? `plane ${e.plane + 1}/${e.shape[0]}` : 'file')
       : `${Math.round((100 * s.filled) / s.total)} % · ${s.status}`;
     // A file's name is on the file tools' row above; a live run's file is named here.
     const name = s.source === 'file' ? '' : `${s.run.fileName ?? ''} · `;
-    this.setMeta(`${name}${where}${type}${e.shape.join('×')} (${axes}) · `
-      + `${Number.isFinite(energy) ? `${format(energy, 2)} eV` : 'no energy'}${angle}${pol} · ${progress}${light}`);
+    this.setMeta(`${name}${where}${type}${(e.fullShape ?? e.shape).join('×')} (${axes})${light} · `
+      + `${Number.isFinite(energy) ? `${format(energy, 2)} eV` : 'no energy'}${angle}${pol} · ${progress}`);
     this.drawColorbar();
   }
 
