@@ -55,9 +55,8 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     private Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _tick = [];
     private RunStop? _tickStop;
     private long _ticks;
-    private long _framesTaken;
     private readonly List<float[]> _sparePlanes = [];
-    private SharedSeed? _seed;
+    private SerializedHubMessage[]? _seed;
     private bool _painting;
     private string? _startJson;
     private RunStop? _stop;
@@ -122,7 +121,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                     // Every connection gets the line with the next batch (see TickLoopAsync).
                     _frames[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
                     _tick[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
-                    _framesTaken++;
+                    _seed = null; // the run so far has changed
                     Paint(frame);
                     WakeTicker();
                     break;
@@ -169,6 +168,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                     }
 
                     batch = new Batch(++_ticks, _runId, [.. _tick.Values.OrderBy(f => f.Sequence)], _tickStop);
+                    _seed = null; // a seed now leaves out fewer lines
                     _tick = [];
                     _tickStop = null;
                     sessions = [.. _sessions.Values];
@@ -267,15 +267,11 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         session.Reset(_startJson, _descriptor, _ticks);
         if (session.Full)
         {
-            // Full resolution: the run so far as hub messages, made once for every connection seeded at this point of
-            // the run (viewers that open the page together, or between runs, share them).
-            if (_seed is not { } seed || seed.RunId != _runId || seed.Ticks != _ticks || seed.FramesTaken != _framesTaken)
-            {
-                var ordered = _frames.Where(f => !_tick.ContainsKey(f.Key)).Select(f => f.Value).OrderBy(f => f.Sequence).ToList();
-                seed = _seed = new SharedSeed(_runId, _ticks, _framesTaken, [.. LinesMessages(_runId.ToString(), ordered).Select(m => new SerializedHubMessage(m))]);
-            }
-
-            session.Seeded(seed.Messages);
+            // Full resolution: the run so far as hub messages, made once for every connection seeded before the run
+            // changes again (viewers that open the page together, or between runs, share them).
+            _seed ??= [.. LinesMessages(_runId.ToString(), _frames.Where(f => !_tick.ContainsKey(f.Key)).Select(f => f.Value).OrderBy(f => f.Sequence).ToList())
+                .Select(m => new SerializedHubMessage(m))];
+            session.Seeded(_seed);
         }
         else
         {
@@ -542,9 +538,6 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         Invocation(LiveHub.Methods.RunStop, stop.RunId.ToString(), stop.Status.ToString(), stop.Reason);
 
     private static InvocationMessage Invocation(string target, params object?[] arguments) => new(target, arguments);
-
-    /// <summary>The run so far at full resolution as hub messages: what it was made of (run, batches made, lines taken) and the messages.</summary>
-    private sealed record SharedSeed(Guid RunId, long Ticks, long FramesTaken, SerializedHubMessage[] Messages);
 
     /// <summary>
     /// The lines of one batching interval (newest copy of each position, in the order taken) and the run's stop if it came
