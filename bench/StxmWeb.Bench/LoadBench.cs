@@ -114,7 +114,7 @@ internal static class LoadBench
             .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- load bench/results/live-load.md`")
             .AppendLine(CultureInfo.InvariantCulture, $"- Each run a sample image of {Lines} lines × {Width} pixels: a paced Pixelator controller (this process) publishes the lines at the rate asked (1000 lines/s = 1 Mpx/s; 0 = as fast as it can), StxmWeb runs as its own process (release build, Pixelator backend) and writes its file, and N headless clients on /hubs/live (SignalR MessagePack over real websockets; lean clients that only parse the messages) plus one slow client (it reads a message every 100 ms) plus one chromium page with the viewer (its default stream: binned to the size it shows) watch it. Latency = client receipt − controller publish, per line and client (so it includes the ZeroMQ hop and the 15 ms batching). All of it shares the machine's 2 cores. Two warm-up runs are not reported.")
             .AppendLine()
-            .AppendLine("| clients | rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | p99 | lines lost (all clients) | slow client: messages, lines, lines per message max | browser: lines drawn | server CPU (% of one core) | server RSS, peak | file complete |")
+            .AppendLine("| clients | rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | p99 | lines lost (all clients) | slow client: messages, lines, lines per message max | browser: lines drawn | server CPU (% of one core) | server RSS, peak in the run | file complete |")
             .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var row in rows)
         {
@@ -152,6 +152,7 @@ internal static class LoadBench
         }
 
         var cpuBefore = PixelatorBench.CpuSeconds(stxmweb.Id);
+        PixelatorBench.ResetPeakRss(stxmweb.Id); // the RSS column is the peak during this run (what earlier runs left included)
         var wall = Stopwatch.StartNew();
         var (runId, statusUrl) = await PixelatorBench.StartImageAsync(http, Width, Lines);
         foreach (var client in clients)
