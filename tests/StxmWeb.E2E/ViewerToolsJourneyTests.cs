@@ -263,8 +263,15 @@ public sealed partial class ViewerToolsJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#viewer-stream")).ToHaveValueAsync("fit");
         await page.Locator("#x-points").FillAsync("100");
         await page.Locator("#y-points").FillAsync("900");
-        await page.Locator("#x-range").FillAsync("10");
+        // Too fast for the stage first: while the field is being edited its error is one line under it, the whole of it
+        // in the list below the form.
         await page.Locator("#dwell").FillAsync("0.2");
+        var problems = page.Locator(".stxm-form .mud-input-helper-text").Filter(new() { HasText = "above its 2000" });
+        await Assertions.Expect(problems.First).ToContainTextAsync("above its 2000");
+        Assert.InRange((await problems.First.BoundingBoxAsync())!.Height, 10, 24);
+        await Assertions.Expect(page.GetByText("1 problem to fix before starting")).ToBeVisibleAsync();
+        await Screenshot(page, "scan-editor-field-error.png");
+        await page.Locator("#x-range").FillAsync("10");
         await page.GetByRole(AriaRole.Button, new() { Name = "Start scan" }).ClickAsync();
         await Assertions.Expect(canvas).ToHaveAttributeAsync("data-status", "success", new() { Timeout = 120_000 });
 
