@@ -37,7 +37,7 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     private float[]?[] _frames = [];
     private long[] _frameOffsets = [];
     private readonly byte[] _buffer = new byte[64 * 1024];
-    private readonly List<Array> _spare = [];
+    private readonly SpareImages _spare = new();
 
     /// <summary>Creates a writer.</summary>
     public NxstxmWriter(ILogger<NxstxmWriter> logger) => _logger = logger ?? throw new ArgumentNullException(nameof(logger));
@@ -101,9 +101,9 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     {
         var start = _start!;
         _descriptor = descriptor;
-        _data = [.. descriptor.Entries.Select(e => NaNs(e.Size, double.NaN))];
-        _ring = [.. descriptor.Entries.Select(e => NaNs(e.Size, double.NaN))];
-        _frames = [.. descriptor.Entries.Select(e => e.Frames is { } f ? NaNs(e.Size * f.Height * f.Width, float.NaN) : null)];
+        _data = [.. descriptor.Entries.Select(e => _spare.Take(e.Size, double.NaN))];
+        _ring = [.. descriptor.Entries.Select(e => _spare.Take(e.Size, double.NaN))];
+        _frames = [.. descriptor.Entries.Select(e => e.Frames is { } f ? _spare.Take(e.Size * f.Height * f.Width, float.NaN) : null)];
         _spare.Clear();
         var layout = NxstxmLayout.Build(start, descriptor, _data, _ring, _frames, start.Time, "running", "");
         layout.Write(start.FilePath, NxstxmLayout.WriteOptions(layout));
@@ -234,25 +234,6 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
         FileClosed?.Invoke(stop, start.FilePath);
     }
 
-    /// <summary>An array of <paramref name="size"/> NaNs: the last run's of that size when there is one, else a new one.</summary>
-    private T[] NaNs<T>(long size, T nan)
-    {
-        var spare = _spare.FindIndex(a => a is T[] same && same.LongLength == size);
-        T[] values;
-        if (spare >= 0)
-        {
-            values = (T[])_spare[spare];
-            _spare.RemoveAt(spare);
-        }
-        else
-        {
-            values = new T[size];
-        }
-
-        Array.Fill(values, nan);
-        return values;
-    }
-
     private void Close()
     {
         _stream?.Dispose();
@@ -273,10 +254,7 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
             return; // released already
         }
 
-        _spare.Clear();
-        _spare.AddRange(_data);
-        _spare.AddRange(_ring);
-        _spare.AddRange(_frames.OfType<float[]>());
+        _spare.Keep([.. _data, .. _ring, .. _frames.OfType<float[]>()]);
         _data = [];
         _ring = [];
         _frames = [];

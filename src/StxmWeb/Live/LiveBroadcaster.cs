@@ -55,7 +55,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     private Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _tick = [];
     private RunStop? _tickStop;
     private long _ticks;
-    private readonly List<float[]> _sparePlanes = [];
+    private readonly SpareImages _sparePlanes = new();
     private SerializedHubMessage[]? _seed;
     private bool _painting;
     private string? _startJson;
@@ -99,8 +99,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                     _seed = null;
                     _frames.Clear();
                     // The last run's planes are the new run's when their sizes match (no allocation as a run starts).
-                    _sparePlanes.Clear();
-                    _sparePlanes.AddRange(_planes.Values);
+                    _sparePlanes.Keep(_planes.Values);
                     _planes.Clear();
                     _tick.Clear();
                     _tickStop = null;
@@ -265,22 +264,19 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         }
 
         session.Reset(_startJson, _descriptor, _ticks);
+        var taken = _frames.Where(f => !_tick.ContainsKey(f.Key)).Select(f => f.Value);
         if (session.Full)
         {
             // Full resolution: the run so far as hub messages, made once for every connection seeded before the run
             // changes again (viewers that open the page together, or between runs, share them).
-            _seed ??= [.. LinesMessages(_runId.ToString(), _frames.Where(f => !_tick.ContainsKey(f.Key)).Select(f => f.Value).OrderBy(f => f.Sequence).ToList())
-                .Select(m => new SerializedHubMessage(m))];
+            _seed ??= [.. LinesMessages(_runId.ToString(), [.. taken.OrderBy(f => f.Sequence)]).Select(m => new SerializedHubMessage(m))];
             session.Seeded(_seed);
         }
         else
         {
-            foreach (var (key, frame) in _frames)
+            foreach (var frame in taken)
             {
-                if (!_tick.ContainsKey(key))
-                {
-                    session.Add(frame);
-                }
+                session.Add(frame);
             }
         }
 
@@ -301,14 +297,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         var (rows, columns) = (shape[^2], shape[^1]);
         if (!_planes.TryGetValue((frame.Entry, frame.Plane), out var plane))
         {
-            var spare = _sparePlanes.FindIndex(p => p.Length == rows * columns);
-            plane = spare >= 0 ? _sparePlanes[spare] : new float[rows * columns];
-            if (spare >= 0)
-            {
-                _sparePlanes.RemoveAt(spare);
-            }
-
-            Array.Fill(plane, float.NaN);
+            plane = _sparePlanes.Take(rows * columns, float.NaN);
             _planes[(frame.Entry, frame.Plane)] = plane;
         }
 
