@@ -25,7 +25,7 @@ internal static partial class CaBench
     private const int PutRate = 10_000;
     private const int WarmUpRuns = 5;
     private const int MeasuredRuns = 5;
-    private const int EventRuns = 3;
+    private const int EventRuns = 5;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -58,7 +58,7 @@ internal static partial class CaBench
                 {
                     var lib = await EventRateAsync(bin, iocPort, libca: true);
                     var ourClient = await EventRateAsync(bin, iocPort, libca: false);
-                    Console.WriteLine($"libca (caEventRate) {lib.Events:N0}/s ({lib.Puts:N0} puts/s), StxmWeb CaClient {ourClient.Events:N0}/s ({ourClient.Puts:N0} puts/s)");
+                    Console.WriteLine($"libca (caEventRate) {lib.Events:N0}/s ({lib.Puts:N0} puts/s, {lib.CpuPerUpdate}), StxmWeb CaClient {ourClient.Events:N0}/s ({ourClient.Puts:N0} puts/s, {ourClient.CpuPerUpdate})");
                 }
 
                 return 0;
@@ -101,26 +101,29 @@ internal static partial class CaBench
             // a second) changes B:AO on the server under test while caEventRate (libca) or StxmWeb's client holds 100
             // subscriptions to it: 1,000,000 updates/s are wanted; what arrives is counted. Three alternating runs of each (libca into softIoc, libca into StxmWeb's server, StxmWeb's client into
             // softIoc); the median of each is reported.
-            var eventRuns = new List<((double Events, double Puts) Rsrv, (double Events, double Puts) Ours, (double Events, double Puts) OurClient)>();
+            var eventRuns = new List<(EventRate Rsrv, EventRate Ours, EventRate OurClient)>();
             for (var run = 0; run < EventRuns; run++)
             {
                 eventRuns.Add((await EventRateAsync(bin, iocPort, libca: true), await EventRateAsync(bin, server.Port, libca: true), await EventRateAsync(bin, iocPort, libca: false)));
             }
 
-            (double Events, double Puts) MedianOf(Func<((double Events, double Puts) Rsrv, (double Events, double Puts) Ours, (double Events, double Puts) OurClient), (double Events, double Puts)> pick) =>
+            EventRate MedianOf(Func<(EventRate Rsrv, EventRate Ours, EventRate OurClient), EventRate> pick) =>
                 eventRuns.Select(pick).OrderBy(r => r.Events).ElementAt(eventRuns.Count / 2);
             var rsrvEvents = MedianOf(r => r.Rsrv);
             var ourEvents = MedianOf(r => r.Ours);
             rows.AppendLine(CultureInfo.InvariantCulture, $"| caEventRate: monitor updates/s to 100 subscriptions, 1,000,000/s wanted (more is better) | {rsrvEvents.Events:N0} /s ({rsrvEvents.Puts:N0} puts/s in) | {ourEvents.Events:N0} /s ({ourEvents.Puts:N0} puts/s in) | {(ourEvents.Events >= rsrvEvents.Events * 0.95 ? "met" : "missed")} |");
 
             var ourClientEvents = MedianOf(r => r.OurClient);
+            var cpuLibca = eventRuns.Select(r => r.Rsrv.CpuMicroseconds).Order().ElementAt(eventRuns.Count / 2);
+            var cpuOurs = eventRuns.Select(r => r.OurClient.CpuMicroseconds).Order().ElementAt(eventRuns.Count / 2);
 
             var (ourP50, ourP95) = await OurClientRoundTripAsync(iocPort);
             var (libP50, libP95) = await PyepicsRoundTripAsync(iocPort);
             var clientRows = new StringBuilder()
                 .AppendLine(CultureInfo.InvariantCulture, $"| get round trip p50 | {libP50:F1} µs | {ourP50:F1} µs | {(ourP50 <= libP50 * 1.05 ? "met" : "missed")} |")
                 .AppendLine(CultureInfo.InvariantCulture, $"| get round trip p95 | {libP95:F1} µs | {ourP95:F1} µs | {(ourP95 <= libP95 * 1.05 ? "met" : "missed")} |")
-                .AppendLine(CultureInfo.InvariantCulture, $"| monitor updates/s, 100 subscriptions (more is better) | {rsrvEvents.Events:N0} /s (caEventRate) | {ourClientEvents.Events:N0} /s | {(ourClientEvents.Events >= rsrvEvents.Events * 0.95 ? "met" : "missed")} |");
+                .AppendLine(CultureInfo.InvariantCulture, $"| monitor updates/s, 100 subscriptions (more is better) | {rsrvEvents.Events:N0} /s (caEventRate) | {ourClientEvents.Events:N0} /s | {(ourClientEvents.Events >= rsrvEvents.Events * 0.95 ? "met" : "missed")} |")
+                .AppendLine(CultureInfo.InvariantCulture, $"| subscriber's CPU per monitor update, in those runs (median) | {cpuLibca:F2} µs (caEventRate) | {cpuOurs:F2} µs | {(cpuOurs <= cpuLibca * 1.05 ? "met" : "missed")} |");
             var report = new StringBuilder()
                 .AppendLine("# Channel Access: StxmWeb's server and client beside EPICS Base")
                 .AppendLine()
@@ -128,7 +131,7 @@ internal static partial class CaBench
                 .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {StxmWeb.Bench.BenchMachine.Describe()}")
                 .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- ca bench/results/channel-access.md`")
                 .AppendLine(CultureInfo.InvariantCulture, $"- Servers on loopback, each on its own port; catime {Channels:N0} channels of one ao record (B:AO; its synchronous get test makes Channels/100 round trips, its latency test one per channel); {WarmUpRuns} warm-up runs per server, then the median of {MeasuredRuns} alternating runs (their range in brackets). Lower is better, except where marked.")
-                .AppendLine(CultureInfo.InvariantCulture, $"- Monitor rates: a producer process (StxmWeb's client, {PutRate:N0} puts/s without completion) changes B:AO while the subscriber holds 100 subscriptions; the median of {EventRuns} alternating runs of each.")
+                .AppendLine(CultureInfo.InvariantCulture, $"- Monitor rates: a producer process (StxmWeb's client, {PutRate:N0} puts/s without completion) changes B:AO while the subscriber holds 100 subscriptions; the median of {EventRuns} alternating runs of each. The subscriber's CPU is its process's user and system time (caEventRate's, or this process's while StxmWeb's client subscribes) over the updates it got.")
                 .AppendLine("- Target: StxmWeb's server at least as fast as softIoc, StxmWeb's client no slower than libca (5 % noise allowed).")
                 .AppendLine()
                 .AppendLine("## Servers (EPICS catime as the client)")
@@ -158,7 +161,7 @@ internal static partial class CaBench
     /// Monitor updates per second delivered to 100 subscriptions of B:AO while a producer puts new values as fast as it
     /// can (paced at PutRate): the subscriber is EPICS's caEventRate (libca) or StxmWeb's client; the rate is counted over 6 s after 1 s.
     /// </summary>
-    private static async Task<(double Events, double Puts)> EventRateAsync(string bin, int port, bool libca)
+    private static async Task<EventRate> EventRateAsync(string bin, int port, bool libca)
     {
         const int Subscriptions = 100;
         var options = new CaClientOptions { AutoAddressList = false, ServerPort = port, AddressList = { new IPEndPoint(IPAddress.Loopback, port) } };
@@ -178,6 +181,7 @@ internal static partial class CaBench
         await Task.Delay(500);
 
         double events;
+        double cores;
         long putsAtStart;
         double putRate;
         if (libca)
@@ -199,6 +203,8 @@ internal static partial class CaBench
             }
 
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            process.Refresh();
+            cores = process.TotalProcessorTime.TotalSeconds / seconds;
             process.Kill();
             await process.WaitForExitAsync();
             events = (rates[1] * 2 + rates[2] * 4) / 6;
@@ -218,9 +224,11 @@ internal static partial class CaBench
             await Task.Delay(1000);
             var countAtStart = Interlocked.Read(ref count);
             putsAtStart = Interlocked.Read(ref puts);
+            var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
             var started = Stopwatch.GetTimestamp();
             await Task.Delay(6000);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            cores = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds / seconds;
             events = (Interlocked.Read(ref count) - countAtStart) / seconds;
             putRate = (Interlocked.Read(ref puts) - putsAtStart) / seconds;
         }
@@ -228,7 +236,7 @@ internal static partial class CaBench
         producer.Kill();
         await producer.WaitForExitAsync();
         await reading;
-        return (events, putRate);
+        return new EventRate(events, putRate, cores);
     }
 
     /// <summary>The producer of <see cref="EventRateAsync"/>: puts B:AO at <paramref name="rate"/> a second and prints the puts made every 0.2 s.</summary>
@@ -367,6 +375,14 @@ internal static partial class CaBench
         }
 
         return directory?.FullName ?? throw new InvalidOperationException("Run from inside the repository.");
+    }
+
+    /// <summary>Monitor updates a second the subscriber got, puts a second the producer made, and the subscriber's CPU (cores).</summary>
+    private readonly record struct EventRate(double Events, double Puts, double Cores)
+    {
+        public double CpuMicroseconds => Cores * 1e6 / Events;
+
+        public string CpuPerUpdate => string.Create(CultureInfo.InvariantCulture, $"{CpuMicroseconds:F2} µs CPU per update");
     }
 
     [GeneratedRegex(@"Per Op,\s+([\d.]+) uS")]
