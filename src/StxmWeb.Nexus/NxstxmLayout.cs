@@ -153,8 +153,14 @@ internal static class NxstxmLayout
         return entry;
     }
 
-    /// <summary>Largest chunk of the final copy's data: 1 MiB (a plane of a 350 x 350 stack in float64).</summary>
-    public const int MaxChunkBytes = 1 << 20;
+    /// <summary>
+    /// Largest chunk of the final copy's data: 64 KiB (a plane of a 90 x 90 stack in float64; 8 lines of 1000 pixels),
+    /// within HDF5's advice of 10 KiB to 1 MiB. PureHDF holds three buffers of a chunk's size while it writes one (the
+    /// chunk, its shuffled and its deflated bytes): at 64 KiB they are short-lived small objects, where 1 MiB chunks made
+    /// them large-object garbage that the server's memory kept until a full collection (about 145 MB for each 3 Mpx image
+    /// written under the live load bench; bench/results/live-load.md).
+    /// </summary>
+    public const int MaxChunkBytes = 64 * 1024;
 
     /// <summary>
     /// A data array as stored: contiguous, or chunked (whole rows, the last dimensions first, up to

@@ -59,6 +59,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     private SerializedHubMessage[]? _seed;
     private bool _painting;
     private string? _startJson;
+    private readonly Dictionary<string, SerializedHubMessage> _startMessages = [];
     private RunStop? _stop;
     private Guid _runId;
     private RunStart? _runStart;
@@ -105,14 +106,16 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                     _tickStop = null;
                     _stop = null;
                     _startJson = null;
+                    _startMessages.Clear();
                     _descriptor = null;
                     break;
                 case Descriptor descriptor when descriptor.RunId == _runId:
                     _descriptor = descriptor;
                     _startJson = StartJson(descriptor);
+                    _startMessages.Clear();
                     foreach (var session in _sessions.Values)
                     {
-                        session.Reset(_startJson, descriptor, _ticks);
+                        Reset(session, descriptor);
                     }
 
                     break;
@@ -263,7 +266,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
             return;
         }
 
-        session.Reset(_startJson, _descriptor, _ticks);
+        Reset(session, _descriptor);
         var taken = _frames.Where(f => !_tick.ContainsKey(f.Key)).Select(f => f.Value);
         if (session.Full)
         {
@@ -373,6 +376,31 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
 
         _closed.Dispose();
         _tickSignal.Dispose();
+    }
+
+    /// <summary>
+    /// Starts the run (or the run again in a new view) on a session (under the lock): the bin of each entry for its view
+    /// (images larger than the view are binned by the smallest whole factor that fits) and the run-start message for those
+    /// bins and bits, serialized once for every session that shares them (it holds the run's positions: a few hundred KB
+    /// for a large image, which a copy per viewer would make large-object garbage).
+    /// </summary>
+    private void Reset(Session session, Descriptor descriptor)
+    {
+        var view = session.View;
+        var bins = descriptor.Entries.Select(e => e.Shape.Length < 2 || view.MaxWidth <= 0 || view.MaxHeight <= 0
+            ? 1
+            : Math.Max(1, Math.Max((e.Shape[^1] + view.MaxWidth - 1) / view.MaxWidth, (e.Shape[^2] + view.MaxHeight - 1) / view.MaxHeight))).ToArray();
+        var key = $"{view.Bits}:{string.Join(',', bins)}";
+        if (!_startMessages.TryGetValue(key, out var start))
+        {
+            var json = JsonNode.Parse(_startJson!)!.AsObject();
+            json["bin"] = new JsonArray([.. bins.Select(b => (JsonNode?)JsonValue.Create(b))]);
+            json["bits"] = view.Bits;
+            start = new SerializedHubMessage(Invocation(LiveHub.Methods.RunStart, json.ToJsonString()));
+            _startMessages[key] = start;
+        }
+
+        session.Reset(start, bins, descriptor.RunId, _ticks);
     }
 
     private string StartJson(Descriptor d) => JsonSerializer.Serialize(new
@@ -572,7 +600,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         private Dictionary<(int, int, int, int), Frame> _lines = [];
         private HashSet<(int Entry, int Plane, int Row)> _binnedRows = [];
         private int[] _bins = [];
-        private string? _start;
+        private SerializedHubMessage? _start;
         private RunStop? _stop;
         private List<Batch> _batches = [];
         private SerializedHubMessage[] _seed = [];
@@ -610,23 +638,19 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
             }
         }
 
-        /// <summary>A new run (or the run again in a new view): its start, and batches up to <paramref name="seenBatches"/> skipped.</summary>
-        public void Reset(string startJson, Descriptor descriptor, long seenBatches)
+        /// <summary>
+        /// A new run (or the run again in a new view): its start message, the bin of each entry, and batches up to
+        /// <paramref name="seenBatches"/> skipped.
+        /// </summary>
+        public void Reset(SerializedHubMessage start, int[] bins, Guid runId, long seenBatches)
         {
-            // The bin of each entry: images larger than the view are binned by the smallest whole factor that fits.
             var view = View;
-            var bins = descriptor.Entries.Select(e => e.Shape.Length < 2 || view.MaxWidth <= 0 || view.MaxHeight <= 0
-                ? 1
-                : Math.Max(1, Math.Max((e.Shape[^1] + view.MaxWidth - 1) / view.MaxWidth, (e.Shape[^2] + view.MaxHeight - 1) / view.MaxHeight))).ToArray();
-            var start = JsonNode.Parse(startJson)!.AsObject();
-            start["bin"] = new JsonArray([.. bins.Select(b => (JsonNode?)JsonValue.Create(b))]);
-            start["bits"] = view.Bits;
             lock (_gate)
             {
-                _start = start.ToJsonString();
+                _start = start;
                 _bins = bins;
                 _full = view.Bits == 32 && bins.All(b => b == 1);
-                _runId = descriptor.RunId;
+                _runId = runId;
                 _seenBatches = seenBatches;
                 _lines.Clear();
                 _binnedRows.Clear();
@@ -791,12 +815,12 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         /// The messages of what this connection queued of its own: the run's start, its lines (full resolution, or binned
         /// and windowed for a lighter stream, made from the image so far) and the stop, in that order.
         /// </summary>
-        private IEnumerable<SerializedHubMessage> OwnMessages(string? start, SerializedHubMessage[] seed, Dictionary<(int, int, int, int), Frame> lines,
+        private IEnumerable<SerializedHubMessage> OwnMessages(SerializedHubMessage? start, SerializedHubMessage[] seed, Dictionary<(int, int, int, int), Frame> lines,
             HashSet<(int Entry, int Plane, int Row)> binned, int[] bins, RunStop? stop, Guid runId)
         {
             if (start is not null)
             {
-                yield return new SerializedHubMessage(Invocation(LiveHub.Methods.RunStart, start));
+                yield return start;
             }
 
             foreach (var message in seed)
@@ -848,7 +872,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                 while (true)
                 {
                     await _signal.WaitAsync(_closed.Token).ConfigureAwait(false);
-                    string? start;
+                    SerializedHubMessage? start;
                     SerializedHubMessage[] seed;
                     List<Batch> batches;
                     Dictionary<(int, int, int, int), Frame> lines;
