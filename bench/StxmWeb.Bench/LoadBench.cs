@@ -22,14 +22,18 @@ namespace StxmWeb.Bench;
 /// clients on real websockets (lean clients speaking SignalR's MessagePack protocol over ClientWebSocket, so that the
 /// clients are not the bottleneck), one deliberately slow client, and one real browser (chromium) on the page. Reports
 /// latency from the controller's publish to each client's receipt (p50/p95 over all clients' lines), server CPU and RSS,
-/// what the slow client got, and whether the file is complete. The ceiling at 100 clients (controller as fast as it can)
-/// is compared with a bare ASP.NET Core WebSocket endpoint fanning out one 4 KB message per line to 100 clients.
+/// what the slow client got, and whether the file is complete. The ceiling at 100 clients (the highest paced rate they
+/// keep up with) is compared with a bare ASP.NET Core WebSocket endpoint fanning out one 4 KB message per line to 100
+/// clients.
 /// Usage: StxmWeb.Bench load [output.md]
 /// </summary>
 internal static class LoadBench
 {
     private const int Width = 1000;
     private const int Lines = 3000;
+
+    /// <summary>The highest paced rate the ceiling search tries at 100 clients.</summary>
+    private const int CeilingTo = 4000;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -74,12 +78,34 @@ internal static class LoadBench
         string? previousRun = null;
         foreach (var (clients, rate, measured) in runs)
         {
-            string row;
-            (row, previousRun) = await OneRunAsync(controller, stxmweb, http, baseAddress, page, clients, rate, withSlow, previousRun);
-            Console.WriteLine((measured ? "" : "warm-up: ") + row);
+            var run = await OneRunAsync(controller, stxmweb, http, baseAddress, page, clients, rate, withSlow, previousRun);
+            previousRun = run.RunId;
+            Console.WriteLine((measured ? "" : "warm-up: ") + run.Row);
             if (measured)
             {
-                rows.Add(row);
+                rows.Add(run.Row);
+            }
+        }
+
+        // The ceiling at 100 clients: the highest paced rate at which they keep up (every line, the median client at 95 %
+        // of the rate it was published at or more), in steps of 100 lines/s: up from 1000 while they keep up, or down
+        // from it until they do. (As fast as possible, above, the server also takes in and files tens of thousands of
+        // lines a second that the clients get coalesced: overload, not a rate it sustains.)
+        var steps = new List<RunResult>();
+        if (only == 0)
+        {
+            var first = await OneRunAsync(controller, stxmweb, http, baseAddress, page, 100, 1000, withSlow, previousRun);
+            steps.Add(first);
+            var step = first.Sustained ? 100 : -100;
+            for (var rate = 1000 + step; rate is >= 100 and <= CeilingTo; rate += step)
+            {
+                var run = await OneRunAsync(controller, stxmweb, http, baseAddress, page, 100, rate, withSlow, steps[^1].RunId);
+                steps.Add(run);
+                Console.WriteLine($"ceiling step: {run.Row} sustained: {run.Sustained}");
+                if (run.Sustained != first.Sustained)
+                {
+                    break;
+                }
             }
         }
 
@@ -104,7 +130,7 @@ internal static class LoadBench
 
         var bare = await BareWebSocketAsync(100, Lines);
         Console.WriteLine($"bare WebSocket, 100 clients: {bare:F0} lines/s");
-        var ceiling = rows[^1];
+        var sustained = steps.Where(s => s.Sustained).Select(s => s.Published).DefaultIfEmpty(0).Max();
 
         var report = new StringBuilder()
             .AppendLine("# Live path under load: 1 Mpx/s to many viewers")
@@ -122,7 +148,18 @@ internal static class LoadBench
         }
 
         report.AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"- Bare ASP.NET Core WebSocket endpoint (Kestrel, this process) fanning out the same {Lines} lines as one 4 KB binary message each to 100 local clients, as fast as it can: **{bare:F0} lines/s** per client, the machine's limit for the ceiling row above (StxmWeb's at 100 clients, as fast as possible).")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"Ceiling at 100 clients (with the slow client and the browser as above): paced runs in steps of 100 lines/s, up from 1000 while the clients keep up or down from it until they do (keeping up: no line lost, and the median client at 95 % or more of the published rate).")
+            .AppendLine()
+            .AppendLine("| rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | lines lost | sustained |")
+            .AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var step in steps)
+        {
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {step.Rate:F0} | {step.Published:F0} | {step.Delivered:F0} | {step.P50} | {step.P95} | {step.Lost} | {(step.Sustained ? "yes" : "no")} |");
+        }
+
+        report.AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"- Highest sustained rate at 100 clients: **{sustained:F0} lines/s**; a bare ASP.NET Core WebSocket endpoint (Kestrel, this process, with StxmWeb stopped) fanning out the same {Lines} lines as one 4 KB binary message each to 100 local clients, as fast as it can: **{bare:F0} lines/s** per client, the machine's limit. Ratio **{sustained / bare:F2}** (target ≥ 0.8).")
             .AppendLine("- Targets: p95 < 30 ms at 1 client, < 60 ms at 20, < 100 ms at 100; RSS < 400 MB; the ceiling at 100 clients ≥ 0.8 of the bare WebSocket limit.")
             .AppendLine("- A slow client gets the same lines in fewer, larger messages (its queue holds each undelivered line once, newest copy); it does not hold the others back.");
         await BenchMachine.PublishAsync(report.ToString(), output);
@@ -130,7 +167,14 @@ internal static class LoadBench
         return 0;
     }
 
-    private static async Task<(string Row, string RunId)> OneRunAsync(PixelatorBench.PacedController controller, Process stxmweb, HttpClient http, Uri baseAddress, IPage? page, int count, double rate, bool withSlow, string? previousRun)
+    /// <summary>One run's row of the table and the numbers the ceiling search needs.</summary>
+    private sealed record RunResult(string Row, string RunId, double Rate, double Published, double Delivered, int Lost, string P50, string P95)
+    {
+        /// <summary>The clients kept up: every line reached every client, the median one at 95 % of the published rate or more.</summary>
+        public bool Sustained => Lost == 0 && Delivered >= 0.95 * Published;
+    }
+
+    private static async Task<RunResult> OneRunAsync(PixelatorBench.PacedController controller, Process stxmweb, HttpClient http, Uri baseAddress, IPage? page, int count, double rate, bool withSlow, string? previousRun)
     {
         var published = new long[Lines];
         controller.Next(rate, published);
@@ -221,8 +265,9 @@ internal static class LoadBench
             await client.DisposeAsync();
         }
 
-        return (FormattableString.Invariant(
-            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |"), runId);
+        var row = FormattableString.Invariant(
+            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
+        return new RunResult(row, runId, rate, Lines / publishSeconds, perClient[perClient.Count / 2], lost, P(0.5), P(0.95));
     }
 
     /// <summary>

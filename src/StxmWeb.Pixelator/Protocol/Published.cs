@@ -285,26 +285,28 @@ public sealed record ScanLineDataMessage(int Outer, int Image, int Tile, int Cha
             return [];
         }
 
-        var values = new List<double>(text.Count(',') + 1);
+        // One value per comma-separated item (an empty item is an error below), read straight into the line's array.
+        var values = new double[text.Count(',') + 1];
+        var index = 0;
         foreach (var range in text.Split(','))
         {
             var item = text[range].Trim();
             if (item.SequenceEqual("null") || item.SequenceEqual("NaN"))
             {
-                values.Add(double.NaN);
+                values[index++] = double.NaN;
             }
             else if (item.Length > 0 && (char.IsAsciiDigit(item[0]) || item[0] is '-' or '+' or '.')
                 && double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
             {
-                values.Add(v);
+                values[index++] = v;
             }
             else
             {
-                throw new PixelatorProtocolException($"'{MessageName}' values (frame 4) are not a JSON array of numbers: '{PixelatorRequest.Shorten(item.ToString())}' at index {values.Count}.");
+                throw new PixelatorProtocolException($"'{MessageName}' values (frame 4) are not a JSON array of numbers: '{PixelatorRequest.Shorten(item.ToString())}' at index {index}.");
             }
         }
 
-        return [.. values];
+        return values;
     }
 
     private static int[] Integers(string frame, int count, string what)
