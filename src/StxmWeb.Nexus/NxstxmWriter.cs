@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using StxmWeb.Core.Documents;
 
@@ -100,6 +101,7 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     private void Open(Descriptor descriptor)
     {
         var start = _start!;
+        var began = Stopwatch.GetTimestamp();
         _descriptor = descriptor;
         _data = [.. descriptor.Entries.Select(e => _spare.Take(e.Size, double.NaN))];
         _ring = [.. descriptor.Entries.Select(e => _spare.Take(e.Size, double.NaN))];
@@ -119,7 +121,8 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
             _frameOffsets[Array.IndexOf(descriptor.Entries, withFrames[i])] = offsets[(2 * n) + i];
         }
         _stream = new FileStream(start.FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
-        LogOpened(_logger, start.FilePath, descriptor.Entries.Length, descriptor.TotalSize);
+        var elapsed = Stopwatch.GetElapsedTime(began).TotalMilliseconds;
+        LogOpened(_logger, start.FilePath, descriptor.Entries.Length, descriptor.TotalSize, elapsed);
     }
 
     private void Write(Frame frame)
@@ -263,8 +266,8 @@ public sealed partial class NxstxmWriter : IDocumentConsumer, IDisposable
     /// <inheritdoc />
     public void Dispose() => Close();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "NXstxm file {Path} laid out: {Entries} entries, {Values} values")]
-    private static partial void LogOpened(ILogger logger, string path, int entries, long values);
+    [LoggerMessage(Level = LogLevel.Information, Message = "NXstxm file {Path} laid out: {Entries} entries, {Values} values, in {Milliseconds:F0} ms")]
+    private static partial void LogOpened(ILogger logger, string path, int entries, long values, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "NXstxm file {Path} closed: {Status}")]
     private static partial void LogClosed(ILogger logger, string path, string status);
