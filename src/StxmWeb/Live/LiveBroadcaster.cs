@@ -529,7 +529,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         return (header, quantized, float.IsFinite(low) ? low : 0, float.IsFinite(high) ? high : 0);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Live send to {Connection} failed")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Live send to {Connection} failed; the connection is closed (its client reconnects)")]
     private static partial void LogSendFailed(ILogger logger, string connection, Exception exception);
 
     /// <summary>Lines messages of at most <see cref="MessageValues"/> values each, for lines in the order given.</summary>
@@ -799,11 +799,11 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
             {
                 // The connection left.
             }
-#pragma warning disable CA1031 // A failed write ends nothing but this connection's stream; the others go on.
+#pragma warning disable CA1031 // A failed write ends this connection only; the others go on.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogSendFailed(_owner._logger, _connection.ConnectionId, ex);
+                Failed(ex);
             }
             finally
             {
@@ -921,12 +921,28 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
             {
                 // The connection left.
             }
-#pragma warning disable CA1031 // A failed send ends this connection's sender only; the others go on.
+#pragma warning disable CA1031 // A failed write ends this connection only; the others go on.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LogSendFailed(_owner._logger, _connection.ConnectionId, ex);
+                Failed(ex);
             }
+        }
+
+        /// <summary>
+        /// A write that failed (the transport broke under it) ends the connection, whichever queue it came from: the
+        /// connection is aborted so that its client reconnects and is sent the run again, rather than staying open with a
+        /// gap in what it was sent.
+        /// </summary>
+        private void Failed(Exception ex)
+        {
+            LogSendFailed(_owner._logger, _connection.ConnectionId, ex);
+            if (!_closed.IsCancellationRequested)
+            {
+                Close(); // (a session that has left was closed before it was disposed)
+            }
+
+            _connection.Abort();
         }
     }
 }
