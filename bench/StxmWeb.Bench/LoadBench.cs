@@ -140,8 +140,8 @@ internal static class LoadBench
             .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- load bench/results/live-load.md`")
             .AppendLine(CultureInfo.InvariantCulture, $"- Each run a sample image of {Lines} lines × {Width} pixels: a paced Pixelator controller (this process) publishes the lines at the rate asked (1000 lines/s = 1 Mpx/s; 0 = as fast as it can), StxmWeb runs as its own process (release build, Pixelator backend) and writes its file, and N headless clients on /hubs/live (SignalR MessagePack over real websockets; lean clients that only parse the messages) plus one slow client (it reads a message every 100 ms) plus one chromium page with the viewer (its default stream: binned to the size it shows) watch it. Latency = client receipt − controller publish, per line and client (so it includes the ZeroMQ hop and the 15 ms batching). All of it shares the machine's 2 cores. Two warm-up runs are not reported.")
             .AppendLine()
-            .AppendLine("| clients | rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | p99 | lines lost (all clients) | slow client: messages, lines, lines per message max | browser: lines drawn | server CPU (% of one core) | server RSS, peak in the run | file complete |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| clients | rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | p99 | lines lost (all clients) | slow client: messages, lines, lines per message max | browser: lines drawn | server CPU (% of one core) | browser CPU (chromium, % of one core) | server RSS, peak in the run | file complete |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var row in rows)
         {
             report.AppendLine(row);
@@ -166,6 +166,19 @@ internal static class LoadBench
 
         return 0;
     }
+
+    /// <summary>CPU seconds so far of every chromium process (the browser, its renderer and its GPU process).</summary>
+    private static double BrowserCpuSeconds() => Process.GetProcessesByName("chromium").Sum(p =>
+    {
+        try
+        {
+            return PixelatorBench.CpuSeconds(p.Id);
+        }
+        catch (IOException)
+        {
+            return 0; // it exited meanwhile
+        }
+    });
 
     /// <summary>One run's row of the table and the numbers the ceiling search needs.</summary>
     private sealed record RunResult(string Row, string RunId, double Rate, double Published, double Delivered, int Lost, string P50, string P95)
@@ -196,6 +209,7 @@ internal static class LoadBench
         }
 
         var cpuBefore = PixelatorBench.CpuSeconds(stxmweb.Id);
+        var browserBefore = BrowserCpuSeconds();
         PixelatorBench.ResetPeakRss(stxmweb.Id); // the RSS column is the peak during this run (what earlier runs left included)
         var wall = Stopwatch.StartNew();
         var (runId, statusUrl) = await PixelatorBench.StartImageAsync(http, Width, Lines);
@@ -206,6 +220,7 @@ internal static class LoadBench
 
         wall.Stop();
         var cpu = PixelatorBench.CpuSeconds(stxmweb.Id) - cpuBefore;
+        var browserCpu = BrowserCpuSeconds() - browserBefore;
         var rss = PixelatorBench.PeakRssMiB(stxmweb.Id);
         if (slow is not null)
         {
@@ -266,7 +281,7 @@ internal static class LoadBench
         }
 
         var row = FormattableString.Invariant(
-            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
+            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {(page is null ? "–" : (100 * browserCpu / wall.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture))} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
         return new RunResult(row, runId, rate, Lines / publishSeconds, perClient[perClient.Count / 2], lost, P(0.5), P(0.95));
     }
 

@@ -7,7 +7,8 @@ namespace StxmWeb.Pixelator.Tests;
 
 /// <summary>
 /// Properties of the codec over generated input (FsCheck shrinks a failure to a minimal case): decoding never fails with
-/// anything but a <see cref="PixelatorProtocolException"/>, whatever the bytes; line data round-trip at any shape.
+/// anything but a <see cref="PixelatorProtocolException"/>, whatever the bytes; line data round-trip at any shape, and
+/// their values as text read to the bit as <see cref="double.Parse(string)"/> reads them.
 /// </summary>
 public sealed class CodecPropertyTests
 {
@@ -68,6 +69,29 @@ public sealed class CodecPropertyTests
             var decoded = (ScanLineDataMessage)PublishedMessage.Decode(message.ToFrames());
             return decoded with { Values = [] } == message with { Values = [] }
                 && decoded.Values.Zip(message.Values).All(p => p.First.Equals(p.Second) || (double.IsNaN(p.First) && !double.IsFinite(p.Second)));
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void LineValuesAsText_ReadAsDoubleParseReadsThem_ToTheBit()
+    {
+        // Decimals as controllers write them (counts, fixed decimals, leading zeros, signs, up to 25 digits and 25
+        // decimals: both sides of the fast path's limits), and a few that only the general parser takes.
+        var digits = Gen.Elements("0123456789".ToCharArray()).ArrayOf().Select(c => new string(c));
+        var plain =
+            from sign in Gen.Elements("", "-")
+            from whole in digits
+            from point in Gen.Elements(true, false)
+            from fraction in digits
+            where whole.Length + fraction.Length is > 0 and <= 25
+            select sign + whole + (point ? "." + fraction : fraction.Length > 0 ? fraction : "");
+        var text = Gen.Frequency((9, plain), (1, Gen.Elements("1e5", "-2.5E-3", "+7", "1234567890123456789", "0.1", "-0", "4.9e-324")));
+        Prop.ForAll(text.ArrayOf().Where(a => a.Length > 0).ToArbitrary(), items =>
+        {
+            string[] frames = ["scanLineData", "0 0 0 0", "0 0", $"1 {items.Length}", "[" + string.Join(",", items) + "]"];
+            var values = ((ScanLineDataMessage)PublishedMessage.Decode(frames)).Values;
+            return items.Select((item, i) => BitConverter.DoubleToInt64Bits(values[i])
+                == BitConverter.DoubleToInt64Bits(double.Parse(item, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture))).All(same => same);
         }).QuickCheckThrowOnFailure();
     }
 

@@ -290,13 +290,14 @@ class LiveViewer {
     this.schedule();
   }
 
-  // Redraws at the display's rate, but a large image (over a quarter megapixel: every redraw recolours all of it) at
-  // most ten times a second, so that the browser does not take the machine from the scan.
+  // Redraws at most 25 times a second, and a large image (over a quarter megapixel: every redraw recolours all of it)
+  // at most ten times: lines arrive in batches 60 times a second, and on a control-room machine that also runs the scan
+  // the browser's drawing at the display's rate took as much CPU as the server (bench/results/live-load.md).
   schedule() {
     if (this.dirty) return;
     this.dirty = true;
     const large = (this.rows ?? 0) * (this.cols ?? 0) > 250_000;
-    const wait = large ? Math.max(0, (this.lastDraw ?? 0) + 100 - performance.now()) : 0;
+    const wait = Math.max(0, (this.lastDraw ?? 0) + (large ? 100 : 40) - performance.now());
     const run = () => requestAnimationFrame(() => { this.dirty = false; this.lastDraw = performance.now(); this.draw(); });
     if (wait > 0) setTimeout(run, wait); else run();
   }
@@ -367,9 +368,11 @@ class LiveViewer {
       this.drawn = key;
     }
     this.dirtyRows = [];
-    // The histogram scans every value: for a large image, twice a second.
+    // The histogram scans every value: while a run comes in, five times a second (a large image's twice), and once more
+    // when it has ended, so that the last one shows all of it.
     const large = this.rows * this.cols > 250_000;
-    if (!large || performance.now() - this.lastHistogram > 500) { this.drawHistogram(values, lo, hi); this.lastHistogram = performance.now(); }
+    const arriving = s.source === 'live' && s.status === 'running';
+    if (!arriving || performance.now() - this.lastHistogram > (large ? 500 : 200)) { this.drawHistogram(values, lo, hi); this.lastHistogram = performance.now(); }
     if (this.profile) this.drawProfile();
     this.canvas.dataset.filled = String(s.filled);
     this.canvas.dataset.lines = String(s.linesReceived);

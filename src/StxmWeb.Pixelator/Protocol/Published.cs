@@ -295,6 +295,10 @@ public sealed record ScanLineDataMessage(int Outer, int Image, int Tile, int Cha
             {
                 values[index++] = double.NaN;
             }
+            else if (TryParsePlain(item, out var plain))
+            {
+                values[index++] = plain;
+            }
             else if (item.Length > 0 && (char.IsAsciiDigit(item[0]) || item[0] is '-' or '+' or '.')
                 && double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
             {
@@ -307,6 +311,63 @@ public sealed record ScanLineDataMessage(int Outer, int Image, int Tile, int Cha
         }
 
         return values;
+    }
+
+    /// <summary>Powers of ten that a double holds exactly (10^0 to 10^22).</summary>
+    private static readonly double[] ExactPowersOfTen =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+    /// <summary>
+    /// Reads a plain decimal ("1234", "-20.94", ".0625": what a controller writes for counts) to exactly the double
+    /// <see cref="double.Parse(string)"/> gives, without its general machinery: with at most 15 significant digits the
+    /// significand is exact in a double, and so is a power of ten up to 10^22, so one division (or none) is the correctly
+    /// rounded value (Clinger's fast path). Anything else (more digits, an exponent, a '+' sign) is left to
+    /// <see cref="double.TryParse(ReadOnlySpan{char}, NumberStyles, IFormatProvider?, out double)"/>. A million values a
+    /// second come this way: the general parse took a tenth of the server's CPU under the live load bench.
+    /// </summary>
+    private static bool TryParsePlain(ReadOnlySpan<char> item, out double value)
+    {
+        value = 0;
+        var negative = item.Length > 0 && item[0] == '-';
+        long significand = 0;
+        int significant = 0, decimals = 0;
+        bool digit = false, point = false;
+        foreach (var c in negative ? item[1..] : item)
+        {
+            if (char.IsAsciiDigit(c))
+            {
+                if (significand != 0 || c != '0')
+                {
+                    significant++;
+                }
+
+                if (significant > 15)
+                {
+                    return false;
+                }
+
+                significand = (significand * 10) + (c - '0');
+                decimals += point ? 1 : 0;
+                digit = true;
+            }
+            else if (c == '.' && !point)
+            {
+                point = true;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (!digit || decimals >= ExactPowersOfTen.Length)
+        {
+            return false;
+        }
+
+        value = significand / ExactPowersOfTen[decimals];
+        value = negative ? -value : value;
+        return true;
     }
 
     private static int[] Integers(string frame, int count, string what)
