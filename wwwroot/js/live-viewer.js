@@ -5,6 +5,9 @@
 // (click), draw a line (its profile is plotted; it can become a line spectrum) or a rectangle (a region for the next
 // scan). What is shown (`view`) is the live run's state or the file's; the live run keeps filling while a file is shown.
 
+// Bits per value of each stream mode (Stream menu): full resolution and binned-to-fit as float32, or windowed to 16/8 bit.
+const STREAM_BITS = { full: 32, fit: 32, fit16: 16, fit8: 8 };
+
 const ANCHORS = {
   viridis: [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]],
   inferno: [[0, 0, 4], [31, 12, 72], [85, 15, 109], [136, 34, 106], [186, 54, 85], [227, 89, 51], [249, 140, 10], [249, 201, 50], [252, 255, 164]],
@@ -92,7 +95,7 @@ class LiveViewer {
     const [w, h] = this.streamed;
     this.canvas.dataset.stream = this.stream;
     this.connection = new signalR.HubConnectionBuilder()
-      .withUrl(`${hubUrl}${hubUrl.includes('?') ? '&' : '?'}maxWidth=${w}&maxHeight=${h}&bits=32`)
+      .withUrl(`${hubUrl}${hubUrl.includes('?') ? '&' : '?'}maxWidth=${w}&maxHeight=${h}&bits=${STREAM_BITS[this.stream]}`)
       .withHubProtocol(new signalR.protocols.msgpack.MessagePackHubProtocol())
       .withAutomaticReconnect()
       .build();
@@ -728,7 +731,7 @@ class LiveViewer {
   // What the server streams to this browser: full resolution (float32), or binned to the size shown, optionally windowed
   // to 16 or 8 bits (a remote link). The run so far comes again in the new form.
   setStream(mode) {
-    const bits = { full: 32, fit: 32, fit16: 16, fit8: 8 }[mode] ?? 32;
+    const bits = STREAM_BITS[mode] ?? 32;
     const [w, h] = this.viewSize(mode);
     this.stream = mode;
     this.streamed = [w, h];
