@@ -153,7 +153,7 @@ internal static class LoadBench
             .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
             .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {BenchMachine.Describe()}")
             .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- load bench/results/live-load.md`")
-            .AppendLine(CultureInfo.InvariantCulture, $"- Each run a sample image of {Lines} lines × {Width} pixels: a paced Pixelator controller (this process) publishes the lines at the rate asked (1000 lines/s = 1 Mpx/s; 0 = as fast as it can), StxmWeb runs as its own process (release build, Pixelator backend) and writes its file, and N headless clients on /hubs/live (SignalR MessagePack over real websockets; lean clients that only parse the messages) plus one slow client (it reads a message every 100 ms) plus one chromium page with the viewer (its default stream: binned to the size it shows) watch it. Latency = client receipt − controller publish, per line and client (so it includes the ZeroMQ hop and the 15 ms batching). All of it shares the machine's 2 cores. Two warm-up runs are not reported; then {MeasuredRounds} rounds of the four runs in turn, each row the round with the median p95 (the other rounds' p95 in brackets).")
+            .AppendLine(CultureInfo.InvariantCulture, $"- Each run a sample image of {Lines} lines × {Width} pixels: a paced Pixelator controller (this process) publishes the lines at the rate asked (1000 lines/s = 1 Mpx/s; 0 = as fast as it can), StxmWeb runs as its own process (release build, Pixelator backend) and writes its file, and N headless clients on /hubs/live (SignalR MessagePack over real websockets; lean clients that only parse the messages) plus one slow client (it reads a message every 100 ms) plus one chromium page with the viewer (its default stream: binned to the size it shows) watch it. Latency = client receipt − controller publish, per line and client (so it includes the ZeroMQ hop and the 15 ms batching); delivered = the lines a client got over the time from its first to its last. All of it shares the machine's 2 cores. Two warm-up runs are not reported; then {MeasuredRounds} rounds of the four runs in turn, each row the round with the median p95 (the other rounds' p95 in brackets).")
             .AppendLine()
             .AppendLine("| clients | rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | p99 | lines lost (all clients) | slow client: messages, lines, lines per message max | browser: lines drawn | server CPU (% of one core) | browser CPU (chromium, % of one core) | server RSS, peak in the run | file complete |")
             .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -270,7 +270,10 @@ internal static class LoadBench
                 }
             }
 
-            perClient.Add(arrived.Count(t => t != 0) / Stopwatch.GetElapsedTime(firstPublish, arrived.Max()).TotalSeconds);
+            // Delivery rate: the lines it got over the time from its first line to its last, so that a client that keeps
+            // pace at a steady latency is at the published rate, and one that falls behind below it.
+            var got = arrived.Where(t => t != 0).ToArray();
+            perClient.Add(got.Length < 2 ? 0 : (got.Length - 1) / Stopwatch.GetElapsedTime(got.Min(), got.Max()).TotalSeconds);
         }
 
         if (Environment.GetEnvironmentVariable("STXMWEB_BENCH_SEGMENTS") is "1")
