@@ -99,7 +99,7 @@ internal static class LoadBench
             var same = measuredRuns.Where(r => r.Clients == c.Clients && r.Rate == c.Rate).OrderBy(r => r.P95Ms).ToList();
             var median = same[same.Count / 2];
             var others = string.Join(", ", same.Where(r => r != median).Select(r => r.P95));
-            return same.Count == 1 ? median.Row : median.Row.Replace($"| {median.P50} | {median.P95} |", $"| {median.P50} | {median.P95} ({others}) |", StringComparison.Ordinal);
+            return same.Count == 1 ? median.Row : median.RowWith($"{median.P95} ({others})");
         }).ToList();
 
         // The ceiling at 100 clients: the highest paced rate at which they keep up (every line, the median client at 95 %
@@ -195,9 +195,14 @@ internal static class LoadBench
         }
     });
 
-    /// <summary>One run's row of the table and the numbers the ceiling search needs.</summary>
-    private sealed record RunResult(string Row, string RunId, int Clients, double Rate, double Published, double Delivered, int Lost, string P50, string P95, double P95Ms)
+    /// <summary>One run's row of the table (the cells before its p95 and after it) and the numbers the ceiling search needs.</summary>
+    private sealed record RunResult(string RowStart, string RowEnd, string RunId, int Clients, double Rate, double Published, double Delivered, int Lost, string P50, string P95, double P95Ms)
     {
+        public string Row => RowWith(P95);
+
+        /// <summary>The row with <paramref name="p95"/> in its p95 cell.</summary>
+        public string RowWith(string p95) => $"{RowStart} {p95} {RowEnd}";
+
         /// <summary>The clients kept up: every line reached every client, the median one at 95 % of the published rate or more.</summary>
         public bool Sustained => Lost == 0 && Delivered >= 0.95 * Published;
     }
@@ -299,9 +304,11 @@ internal static class LoadBench
             await client.DisposeAsync();
         }
 
-        var row = FormattableString.Invariant(
-            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {(page is null ? "–" : (100 * browserCpu / wall.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture))} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
-        return new RunResult(row, runId, count, rate, Lines / publishSeconds, perClient[perClient.Count / 2], lost, P(0.5), P(0.95), Q(0.95));
+        var rowStart = FormattableString.Invariant(
+            $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} |");
+        var rowEnd = FormattableString.Invariant(
+            $"| {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {(page is null ? "–" : (100 * browserCpu / wall.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture))} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
+        return new RunResult(rowStart, rowEnd, runId, count, rate, Lines / publishSeconds, perClient[perClient.Count / 2], lost, P(0.5), P(0.95), Q(0.95));
     }
 
     /// <summary>

@@ -299,10 +299,14 @@ class LiveViewer {
   schedule() {
     if (this.dirty) return;
     this.dirty = true;
-    const large = (this.rows ?? 0) * (this.cols ?? 0) > 250_000;
-    const wait = Math.max(0, (this.lastDraw ?? 0) + (large ? 100 : 40) - performance.now());
+    const wait = Math.max(0, (this.lastDraw ?? 0) + (this.large() ? 100 : 40) - performance.now());
     const run = () => requestAnimationFrame(() => { this.dirty = false; this.lastDraw = performance.now(); this.draw(); });
     if (wait > 0) setTimeout(run, wait); else run();
+  }
+
+  // A large image: over a quarter megapixel, where every full redraw (and histogram) goes over all of it.
+  large() {
+    return (this.rows ?? 0) * (this.cols ?? 0) > 250_000;
   }
 
   // The plane shown now: the newest of the current entry, or the one picked on the live energy slider.
@@ -373,9 +377,8 @@ class LiveViewer {
     this.dirtyRows = [];
     // The histogram scans every value: while a run comes in, five times a second (a large image's twice), and once more
     // when it has ended, so that the last one shows all of it.
-    const large = this.rows * this.cols > 250_000;
     const arriving = s.source === 'live' && s.status === 'running';
-    if (!arriving || performance.now() - this.lastHistogram > (large ? 500 : 200)) { this.drawHistogram(values, lo, hi); this.lastHistogram = performance.now(); }
+    if (!arriving || performance.now() - this.lastHistogram > (this.large() ? 500 : 200)) { this.drawHistogram(values, lo, hi); this.lastHistogram = performance.now(); }
     if (this.profile) this.drawProfile();
     this.canvas.dataset.filled = String(s.filled);
     this.canvas.dataset.lines = String(s.linesReceived);
