@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -41,6 +42,18 @@ internal static class LoadBench
     public static async Task<int> RunAsync(string[] args)
     {
         var output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _));
+        if (args.Contains("--bare"))
+        {
+            // Diagnostic: only the bare endpoint, at 1000 lines/s and as fast as it can.
+            foreach (var rate in new[] { 1000.0, 0, 1000, 0 })
+            {
+                var result = await BareWebSocketAsync(100, Lines, rate);
+                Console.WriteLine($"bare, 100 clients, rate {rate}: {result}");
+            }
+
+            return 0;
+        }
+
         // Diagnostics: --no-browser, --no-slow leave the browser or the slow client out (the table says so).
         var withBrowser = !args.Contains("--no-browser");
         var withSlow = !args.Contains("--no-slow");
@@ -143,8 +156,12 @@ internal static class LoadBench
             return 0;
         }
 
-        var bare = await BareWebSocketAsync(100, Lines);
-        Console.WriteLine($"bare WebSocket, 100 clients: {bare:F0} lines/s");
+        // The machine's limit, with StxmWeb stopped: the same bytes in the same batches to 100 clients as fast as it can, and
+        // its latency at 1000 lines/s (what this machine allows the live path with nothing else to do).
+        var barePaced = await BareWebSocketAsync(100, Lines, 1000);
+        var bareFast = await BareWebSocketAsync(100, Lines, 0);
+        var bare = bareFast.Delivered;
+        Console.WriteLine($"bare WebSocket, 100 clients: {barePaced} at 1000 lines/s, {bareFast} as fast as it can");
         var sustained = steps.Where(s => s.Sustained).Select(s => s.Published).DefaultIfEmpty(0).Max();
 
         var report = new StringBuilder()
@@ -174,7 +191,8 @@ internal static class LoadBench
         }
 
         report.AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"- Highest sustained rate at 100 clients: **{sustained:F0} lines/s**; a bare ASP.NET Core WebSocket endpoint (Kestrel, this process, with StxmWeb stopped) fanning out the same {Lines} lines as one 4 KB binary message each to 100 local clients, as fast as it can: **{bare:F0} lines/s** per client, the machine's limit. Ratio **{sustained / bare:F2}** (target ≥ 0.8).")
+            .AppendLine(CultureInfo.InvariantCulture, $"- Highest sustained rate at 100 clients: **{sustained:F0} lines/s**; a bare ASP.NET Core WebSocket endpoint (Kestrel, this process, with StxmWeb stopped) fanning out the same {Lines} lines of 4 KB in the same batches (what 15 ms brought, at most 15 lines: one binary message) to 100 local clients, as fast as it can: **{bare:F0} lines/s** per client, the machine's limit. Ratio **{sustained / bare:F2}** (target ≥ 0.8).")
+            .AppendLine(CultureInfo.InvariantCulture, $"- The bare endpoint at 1000 lines/s to 100 clients (no browser, no slow client, no file): latency p50 {barePaced.P50Ms:F1} ms, p95 **{barePaced.P95Ms:F1} ms**, {barePaced.Delivered:F0} lines/s per client (the floor this machine sets for the 100-client row).")
             .AppendLine("- Targets: p95 < 30 ms at 1 client, < 60 ms at 20, < 100 ms at 100; RSS < 400 MB; the ceiling at 100 clients ≥ 0.8 of the bare WebSocket limit.")
             .AppendLine("- A slow client gets the same lines in fewer, larger messages (its queue holds each undelivered line once, newest copy); it does not hold the others back.");
         await BenchMachine.PublishAsync(report.ToString(), output);
@@ -463,13 +481,18 @@ internal static class LoadBench
         }
     }
 
+    /// <summary>What the bare endpoint did: the median client's lines per second (first to last line) and the latency of every line to every client.</summary>
+    private sealed record BareResult(double Delivered, double P50Ms, double P95Ms);
+
     /// <summary>
-    /// The machine's limit: Kestrel with a bare WebSocket endpoint; the producer fans one 4 KB binary message per line
-    /// out to every client, each through its own sender with a bounded queue (the producer waits for the slowest).
-    /// Returns the lines per second the median client received.
+    /// The machine's limit: Kestrel with a bare WebSocket endpoint. A producer thread makes lines of 4 KB at
+    /// <paramref name="rate"/> lines/s (0: as fast as it can) and sends what it made in the last 15 ms (at most 15 lines:
+    /// the batches StxmWeb's live path sends) as one binary message to every client, each through its own sender with a
+    /// bounded queue (the producer waits for the slowest). Each line carries its number and the time it was made.
     /// </summary>
-    private static async Task<double> BareWebSocketAsync(int clients, int lines)
+    private static async Task<BareResult> BareWebSocketAsync(int clients, int lines, double rate)
     {
+        const int LineBytes = sizeof(int) + sizeof(long) + Width * sizeof(float);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -493,31 +516,39 @@ internal static class LoadBench
         await app.StartAsync();
         var address = app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal);
 
-        var received = new long[clients];
-        var finished = new double[clients];
+        var arrivals = new long[clients][];
+        var made = new long[lines];
         var sockets = new List<ClientWebSocket>();
         var readers = new List<Task>();
-        var start = 0L;
         for (var i = 0; i < clients; i++)
         {
             var socket = new ClientWebSocket();
             await socket.ConnectAsync(new Uri($"{address}/ws"), CancellationToken.None);
             sockets.Add(socket);
-            var index = i;
+            var arrived = arrivals[i] = new long[lines];
             readers.Add(Task.Run(async () =>
             {
-                var buffer = new byte[64 * 1024];
+                var buffer = new byte[LineBytes * 64];
                 while (true)
                 {
-                    var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                    var length = 0;
+                    ValueWebSocketReceiveResult result;
+                    do
+                    {
+                        result = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                        length += result.Count;
+                    }
+                    while (!result.EndOfMessage);
+
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         return;
                     }
 
-                    if (result.EndOfMessage && ++received[index] == lines)
+                    var now = Stopwatch.GetTimestamp();
+                    for (var offset = 0; offset < length; offset += LineBytes)
                     {
-                        finished[index] = Stopwatch.GetElapsedTime(Interlocked.Read(ref start)).TotalSeconds;
+                        arrived[BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(offset))] = now;
                     }
                 }
             }));
@@ -528,22 +559,60 @@ internal static class LoadBench
             await Task.Delay(10);
         }
 
-        var payload = new byte[Width * sizeof(float)];
-        Random.Shared.NextBytes(payload);
-        Interlocked.Exchange(ref start, Stopwatch.GetTimestamp());
-        for (var line = 0; line < lines; line++)
+        var producer = new Thread(() =>
         {
+            var payload = new byte[Width * sizeof(float)];
+            Random.Shared.NextBytes(payload);
+            var batch = new List<int>();
+            var first = Stopwatch.GetTimestamp();
+            var lastSent = first;
+            for (var line = 0; line < lines || batch.Count > 0;)
+            {
+                if (line < lines)
+                {
+                    var due = rate > 0 ? first + (long)(line / rate * Stopwatch.Frequency) : 0;
+                    while (Stopwatch.GetTimestamp() < due && Stopwatch.GetElapsedTime(lastSent) < TimeSpan.FromMilliseconds(15))
+                    {
+                        Thread.Sleep(1);
+                    }
+
+                    if (Stopwatch.GetTimestamp() >= due)
+                    {
+                        made[line] = Stopwatch.GetTimestamp();
+                        batch.Add(line++);
+                    }
+                }
+
+                if (batch.Count == 15 || (batch.Count > 0 && (line == lines || Stopwatch.GetElapsedTime(lastSent) >= TimeSpan.FromMilliseconds(15))))
+                {
+                    var message = new byte[batch.Count * LineBytes];
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        var span = message.AsSpan(i * LineBytes, LineBytes);
+                        BinaryPrimitives.WriteInt32LittleEndian(span, batch[i]);
+                        BinaryPrimitives.WriteInt64LittleEndian(span[sizeof(int)..], made[batch[i]]);
+                        payload.CopyTo(span[(sizeof(int) + sizeof(long))..]);
+                    }
+
+                    foreach (var queue in queues)
+                    {
+                        if (!queue.Writer.TryWrite(message))
+                        {
+                            queue.Writer.WriteAsync(message).AsTask().GetAwaiter().GetResult();
+                        }
+                    }
+
+                    batch.Clear();
+                    lastSent = Stopwatch.GetTimestamp();
+                }
+            }
+
             foreach (var queue in queues)
             {
-                await queue.Writer.WriteAsync(payload);
+                queue.Writer.Complete();
             }
-        }
-
-        foreach (var queue in queues)
-        {
-            queue.Writer.Complete();
-        }
-
+        }) { IsBackground = true, Name = "bare producer" };
+        producer.Start();
         await Task.WhenAll(readers).WaitAsync(TimeSpan.FromMinutes(2));
         foreach (var socket in sockets)
         {
@@ -551,7 +620,8 @@ internal static class LoadBench
         }
 
         await app.StopAsync();
-        var rates = finished.Select(seconds => lines / seconds).Order().ToArray();
-        return rates[rates.Length / 2];
+        var rates = arrivals.Select(a => (lines - 1) / Stopwatch.GetElapsedTime(a.Min(), a.Max()).TotalSeconds).Order().ToArray();
+        var latencies = arrivals.SelectMany(a => a.Select((t, line) => Stopwatch.GetElapsedTime(made[line], t).TotalMilliseconds)).Order().ToArray();
+        return new BareResult(rates[rates.Length / 2], latencies[latencies.Length / 2], latencies[(int)(0.95 * latencies.Length)]);
     }
 }
