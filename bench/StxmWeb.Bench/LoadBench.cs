@@ -94,6 +94,25 @@ internal static class LoadBench
         (int Clients, double Rate, bool Measured)[] runs =
             [.. warmUps, .. Enumerable.Range(0, rounds).SelectMany(_ => configurations.Select(c => (c.Clients, c.Rate, true)))];
         Console.WriteLine($"StxmWeb server process: {stxmweb.Id}");
+        // Diagnostic: --trace FILE records a chromium performance trace (devtools timeline) over the runs.
+        var trace = args.SkipWhile(a => a != "--trace").Skip(1).FirstOrDefault();
+        ICDPSession? tracing = null;
+        var traceEvents = new List<string>();
+        var traced = new TaskCompletionSource();
+        if (trace is not null && page is not null)
+        {
+            tracing = await page.Context.NewCDPSessionAsync(page);
+            tracing.Event("Tracing.dataCollected").OnEvent += (_, e) =>
+            {
+                lock (traceEvents)
+                {
+                    traceEvents.AddRange(e!.Value.GetProperty("value").EnumerateArray().Select(v => v.GetRawText()));
+                }
+            };
+            tracing.Event("Tracing.tracingComplete").OnEvent += (_, _) => traced.TrySetResult();
+            await tracing.SendAsync("Tracing.start", new() { ["categories"] = "devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink,cc,viz,gpu,toplevel", ["transferMode"] = "ReportEvents" });
+        }
+
         string? previousRun = null;
         var measuredRuns = new List<RunResult>();
         foreach (var (clients, rate, measured) in runs)
@@ -135,6 +154,13 @@ internal static class LoadBench
                     break;
                 }
             }
+        }
+
+        if (tracing is not null)
+        {
+            await tracing.SendAsync("Tracing.end");
+            await traced.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            await File.WriteAllTextAsync(trace!, "[" + string.Join(",\n", traceEvents) + "]");
         }
 
         // Diagnostic: --hold S keeps the server up S seconds after the runs (e.g. for dotnet-gcdump).
