@@ -197,6 +197,18 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         }
     }
 
+    /// <summary>The current run's descriptor (null before the first run): what it holds, without copying its lines.</summary>
+    public Descriptor? CurrentDescriptor
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _descriptor;
+            }
+        }
+    }
+
     /// <summary>
     /// The current (or last) run as far as it has come: its descriptor and every line taken (the newest copy of each),
     /// for analysis while it runs (the spectra panel). Null before the first run's descriptor.

@@ -24,6 +24,16 @@ public sealed record SpectraView(string XLabel, string YLabel, IReadOnlyList<Spe
 /// </summary>
 public static class LiveSpectra
 {
+    /// <summary>
+    /// Whether a run of <paramref name="descriptor"/> has spectra to show: a point or line spectrum (a 1-D entry), or a
+    /// stack with a region drawn. The panel asks this before it takes a copy of the run's lines.
+    /// </summary>
+    public static bool Shows(Descriptor descriptor, bool region)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        return descriptor.Entries.Any(e => e.Shape.Length == 1) || (region && Array.FindIndex(descriptor.Entries, IsStack) >= 0);
+    }
+
     /// <summary>The spectra of <paramref name="run"/>; null when it has none to show (an image without a region).</summary>
     public static SpectraView? Compute(LiveSnapshot run, PlotRegion? region, PlotRegion? background)
     {
@@ -44,7 +54,7 @@ public static class LiveSpectra
             return new SpectraView(Label(axis), run.Descriptor.Units, spectra, $"{spectra.Count} spectr{(spectra.Count == 1 ? "um" : "a")} of the run");
         }
 
-        var stack = Array.FindIndex(entries, e => e.Shape.Length == 3 && e.Shape[0] > 1);
+        var stack = Array.FindIndex(entries, IsStack);
         if (stack < 0 || region is null)
         {
             return null;
@@ -69,6 +79,8 @@ public static class LiveSpectra
         return new SpectraView(Label(entry.Axes[0]), "optical density", [new SpectrumTrace("OD", energies, od)],
             "OD = −ln(I / I0): region mean over the I0 region's mean, energy by energy");
     }
+
+    private static bool IsStack(EntryDescriptor entry) => entry.Shape.Length == 3 && entry.Shape[0] > 1;
 
     private static string Label(Axis axis) => string.IsNullOrEmpty(axis.Units) ? axis.Name : $"{axis.Name} ({axis.Units})";
 
