@@ -196,10 +196,10 @@ internal static class LoadBench
             .AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC")
             .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {BenchMachine.Describe()}")
             .AppendLine("- Command: `dotnet run -c Release --project bench/StxmWeb.Bench -- load bench/results/live-load.md`")
-            .AppendLine(CultureInfo.InvariantCulture, $"- Each run a sample image of {Lines} lines × {Width} pixels: a paced Pixelator controller (this process) publishes the lines at the rate asked (1000 lines/s = 1 Mpx/s; 0 = as fast as it can), StxmWeb runs as its own process (release build, Pixelator backend) and writes its file, and N headless clients on /hubs/live (SignalR MessagePack over real websockets; lean clients that only parse the messages) plus one slow client (it reads a message every 100 ms) plus one chromium page with the viewer (its default stream: binned to the size it shows) watch it. Latency = client receipt − controller publish, per line and client (so it includes the ZeroMQ hop and the 15 ms batching); delivered = the lines a client got over the time from its first to its last. All of it shares the machine's 2 cores. Two warm-up runs are not reported; then {MeasuredRounds} rounds of the four runs in turn, each row the round with the median p95 (the other rounds' p95 in brackets).")
+            .AppendLine(CultureInfo.InvariantCulture, $"- Each run a sample image of {Lines} lines × {Width} pixels: a paced Pixelator controller (this process) publishes the lines at the rate asked (1000 lines/s = 1 Mpx/s; 0 = as fast as it can), StxmWeb runs as its own process (release build, Pixelator backend) and writes its file, and N headless clients on /hubs/live (SignalR MessagePack over real websockets; lean clients that only parse the messages) plus one slow client (it reads a message every 100 ms) plus one chromium page with the viewer (its default stream: binned to the size it shows) watch it. Latency = client receipt − controller publish, per line and client (so it includes the ZeroMQ hop and the 15 ms batching); \"from the server's stamp\" = client receipt − the time the server put on the message as it made it (the issue's \"server timestamp to client receipt\": the send path alone); delivered = the lines a client got over the time from its first to its last. All of it shares the machine's 2 cores. Two warm-up runs are not reported; then {MeasuredRounds} rounds of the four runs in turn, each row the round with the median p95 (the other rounds' p95 in brackets).")
             .AppendLine()
-            .AppendLine("| clients | rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | p99 | lines lost (all clients) | slow client: messages, lines, lines per message max | browser: lines drawn | server CPU (% of one core) | browser CPU (chromium, % of one core) | server RSS, peak in the run | file complete |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| clients | rate asked (lines/s) | published (lines/s) | delivered per client, median (lines/s) | latency p50 | p95 | p99 | p95 from the server's stamp | lines lost (all clients) | slow client: messages, lines, lines per message max | browser: lines drawn | server CPU (% of one core) | browser CPU (chromium, % of one core) | server RSS, peak in the run | file complete |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var row in rows)
         {
             report.AppendLine(row);
@@ -304,6 +304,7 @@ internal static class LoadBench
         }
 
         var latencies = new List<double>();
+        var fromStamp = new List<double>();
         var perClient = new List<double>();
         var lost = 0;
         var firstPublish = published.Where(p => p != 0).Min();
@@ -311,6 +312,7 @@ internal static class LoadBench
         {
             var arrived = client.Arrivals(runId);
             lost += arrived.Count(t => t == 0);
+            fromStamp.AddRange(client.FromStamp(runId).Where(double.IsFinite));
             for (var i = 0; i < Lines; i++)
             {
                 if (arrived[i] != 0 && published[i] != 0)
@@ -338,7 +340,9 @@ internal static class LoadBench
         }
 
         latencies.Sort();
+        fromStamp.Sort();
         perClient.Sort();
+        var stampP95 = fromStamp.Count == 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{fromStamp[(int)Math.Min(fromStamp.Count - 1, Math.Floor(0.95 * fromStamp.Count))]:F1} ms");
         double Q(double q) => latencies.Count == 0 ? double.NaN : latencies[(int)Math.Min(latencies.Count - 1, Math.Floor(q * latencies.Count))];
         string P(double q) => latencies.Count == 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{Q(q):F1} ms");
         var publishSeconds = Stopwatch.GetElapsedTime(firstPublish, published.Max()).TotalSeconds;
@@ -351,7 +355,7 @@ internal static class LoadBench
         var rowStart = FormattableString.Invariant(
             $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} |");
         var rowEnd = FormattableString.Invariant(
-            $"| {P(0.99)} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {(page is null ? "–" : (100 * browserCpu / wall.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture))} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
+            $"| {P(0.99)} | {stampP95} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {(page is null ? "–" : (100 * browserCpu / wall.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture))} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
         return new RunResult(rowStart, rowEnd, runId, count, rate, Lines / publishSeconds, perClient[perClient.Count / 2], lost, P(0.5), P(0.95), Q(0.95));
     }
 
@@ -363,6 +367,7 @@ internal static class LoadBench
     {
         private readonly ClientWebSocket _socket = new();
         private readonly ConcurrentDictionary<string, long[]> _arrivals = new();
+        private readonly ConcurrentDictionary<string, double[]> _fromStamp = new();
         private readonly ConcurrentDictionary<string, int> _messages = new();
         private readonly ConcurrentDictionary<string, TaskCompletionSource> _stops = new();
         private readonly int _lines;
@@ -384,6 +389,9 @@ internal static class LoadBench
         }
 
         public long[] Arrivals(string runId) => _arrivals.GetOrAdd(runId, _ => new long[_lines]);
+
+        /// <summary>Per line of a run, its first arrival's latency from the server's stamp on the message (ms; NaN: not arrived).</summary>
+        public double[] FromStamp(string runId) => _fromStamp.GetOrAdd(runId, _ => [.. Enumerable.Repeat(double.NaN, _lines)]);
 
         public int Messages(string runId) => _messages.GetValueOrDefault(runId);
 
@@ -414,6 +422,7 @@ internal static class LoadBench
                     }
 
                     var now = Stopwatch.GetTimestamp();
+                    var nowUnixMs = (DateTime.UtcNow - DateTime.UnixEpoch).TotalMilliseconds;
                     var data = buffer.WrittenMemory;
                     if (!handshaken)
                     {
@@ -422,7 +431,7 @@ internal static class LoadBench
                         data = data[(end + 1)..];
                     }
 
-                    Parse(data, now);
+                    Parse(data, now, nowUnixMs);
                     if (_slow)
                     {
                         await Task.Delay(100, _closed.Token);
@@ -436,7 +445,7 @@ internal static class LoadBench
         }
 
         /// <summary>Length-prefixed (VarInt) MessagePack hub messages; invocations of lines and runStop are read.</summary>
-        private void Parse(ReadOnlyMemory<byte> data, long now)
+        private void Parse(ReadOnlyMemory<byte> data, long now, double nowUnixMs)
         {
             while (data.Length > 0)
             {
@@ -472,17 +481,26 @@ internal static class LoadBench
                 var runId = reader.ReadString()!;
                 if (target == "lines")
                 {
-                    var arrivals = Arrivals(runId);
+                    var (arrivals, fromStamp) = (Arrivals(runId), FromStamp(runId));
                     _messages.AddOrUpdate(runId, 1, (_, n) => n + 1);
                     var count = reader.ReadArrayHeader();
                     LargestMessage = Math.Max(LargestMessage, count / 5);
+                    var first = new List<int>();
                     for (var i = 0; i < count; i += 5)
                     {
                         var (entry, plane, row, column, values) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
                         if (row < arrivals.Length && column == 0 && values == Width && entry == 0 && plane == 0 && arrivals[row] == 0)
                         {
                             arrivals[row] = now;
+                            first.Add(row);
                         }
+                    }
+
+                    reader.Skip(); // the values
+                    var sent = reader.ReadDouble();
+                    foreach (var row in first)
+                    {
+                        fromStamp[row] = nowUnixMs - sent;
                     }
                 }
                 else if (target == "runStop")

@@ -558,7 +558,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
             }
 
             var (header, payload) = Encode(ordered.Skip(first).Take(taken).ToList());
-            yield return Invocation(LiveHub.Methods.Lines, runId, header, payload);
+            yield return Invocation(LiveHub.Methods.Lines, runId, header, payload, ServerTime());
             first += taken;
         }
     }
@@ -567,6 +567,9 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
         Invocation(LiveHub.Methods.RunStop, stop.RunId.ToString(), stop.Status.ToString(), stop.Reason);
 
     private static InvocationMessage Invocation(string target, params object?[] arguments) => new(target, arguments);
+
+    /// <summary>The server's clock as a lines message is made: milliseconds since 1970 (UTC), the stamp clients measure their latency from.</summary>
+    private static double ServerTime() => (DateTime.UtcNow - DateTime.UnixEpoch).TotalMilliseconds;
 
     /// <summary>
     /// The lines of one batching interval (newest copy of each position, in the order taken) and the run's stop if it came
@@ -854,8 +857,8 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                 all.AddRange(_owner.BinnedRows(binned.OrderBy(r => r), bins));
                 var (header, payload, low, high) = Encode(all, bits);
                 yield return new SerializedHubMessage(bits == 32
-                    ? Invocation(LiveHub.Methods.Lines, runId.ToString(), header, payload)
-                    : Invocation(LiveHub.Methods.WindowedLines, runId.ToString(), header, payload, low, high, bits));
+                    ? Invocation(LiveHub.Methods.Lines, runId.ToString(), header, payload, ServerTime())
+                    : Invocation(LiveHub.Methods.WindowedLines, runId.ToString(), header, payload, low, high, bits, ServerTime()));
             }
 
             if (stop is not null)

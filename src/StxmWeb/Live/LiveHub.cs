@@ -20,12 +20,15 @@ public sealed class LiveHub(LiveBroadcaster broadcaster) : Hub
         /// <summary><c>runStart(json)</c>.</summary>
         public const string RunStart = "runStart";
 
-        /// <summary><c>lines(runId, int[] header: plane,row,column,count per line, byte[] float32 little-endian values)</c>.</summary>
+        /// <summary>
+        /// <c>lines(runId, int[] header: entry,plane,row,column,count per line, byte[] float32 little-endian values, double sent)</c>;
+        /// <c>sent</c> is the server's clock as it made the message (milliseconds since 1970, UTC).
+        /// </summary>
         public const string Lines = "lines";
 
         /// <summary>
-        /// <c>linesq(runId, int[] header, byte[] codes, float low, float high, int bits)</c>: lines windowed to 16 (little-endian
-        /// uint16) or 8 bits; code k of 0..max−1 is low + k·(high − low)/(max − 1), the top code is "no value yet".
+        /// <c>linesq(runId, int[] header, byte[] codes, float low, float high, int bits, double sent)</c>: lines windowed to 16
+        /// (little-endian uint16) or 8 bits; code k of 0..max−1 is low + k·(high − low)/(max − 1), the top code is "no value yet".
         /// </summary>
         public const string WindowedLines = "linesq";
 

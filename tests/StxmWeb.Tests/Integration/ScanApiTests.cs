@@ -66,6 +66,7 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         using var client = Client();
         var live = new LiveClient(_app.Factory.BaseAddress);
         await live.StartAsync();
+        var posted = DateTimeOffset.UtcNow;
 
         var response = await client.PostAsJsonAsync("/api/scans", Request(30, 12), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
@@ -86,6 +87,11 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
         Assert.Equal(accepted.GetProperty("id").GetString(), live.RunId);
         Assert.Equal(30 * 12, live.Pixels.Count);
         Assert.Equal("Success", live.Status);
+
+        // Every lines message carries the server's clock as it made it (same machine, same clock): after the scan was
+        // posted, and no later than the client had it.
+        Assert.NotEmpty(live.Stamps);
+        Assert.All(live.Stamps, s => Assert.InRange(s.Sent, posted.AddMilliseconds(-5), s.Received.AddMilliseconds(5)));
 
         var file = await H5py.ReadAsync(path);
         Assert.Equal([1, 12, 30], file.Shape("/entry0/counter0/data"));
@@ -254,8 +260,8 @@ public sealed class ScanApiTests : IClassFixture<ScanApiTests.App>
             }
         }
 
-        connection.On<string, int[], byte[]>("lines", (_, header, payload) => Take(header, k => BinaryPrimitives.ReadSingleLittleEndian(payload.AsSpan(k * 4))));
-        connection.On<string, int[], byte[], float, float, int>("linesq", (_, header, codes, low, high, b) =>
+        connection.On<string, int[], byte[], double>("lines", (_, header, payload, _) => Take(header, k => BinaryPrimitives.ReadSingleLittleEndian(payload.AsSpan(k * 4))));
+        connection.On<string, int[], byte[], float, float, int, double>("linesq", (_, header, codes, low, high, b, _) =>
         {
             Assert.Equal(bits, b);
             var top = b == 16 ? ushort.MaxValue : byte.MaxValue;

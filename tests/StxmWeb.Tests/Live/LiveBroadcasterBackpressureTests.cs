@@ -166,7 +166,7 @@ public sealed class LiveBroadcasterBackpressureTests
         public IReadOnlyList<Type> GetParameterTypes(string methodName) => methodName switch
         {
             "runStart" => [typeof(string)],
-            "lines" => [typeof(string), typeof(int[]), typeof(byte[])],
+            "lines" => [typeof(string), typeof(int[]), typeof(byte[]), typeof(double)],
             "runStop" => [typeof(string), typeof(string), typeof(string)],
             _ => throw new InvalidOperationException($"unexpected live message {methodName}"),
         };

@@ -24,9 +24,11 @@ internal sealed class LiveClient : IAsyncDisposable
                 Doubled = 0;
             }
         });
-        _connection.On<string, int[], byte[]>("lines", (runId, header, payload) =>
+        _connection.On<string, int[], byte[], double>("lines", (runId, header, payload, sent) =>
         {
             Assert.Equal(RunId, runId);
+            var received = DateTimeOffset.UtcNow;
+            Stamps.Add((DateTimeOffset.UnixEpoch.AddTicks((long)(sent * TimeSpan.TicksPerMillisecond)), received));
             var offset = 0;
             lock (Pixels)
             {
@@ -62,6 +64,9 @@ internal sealed class LiveClient : IAsyncDisposable
     public string? Status { get; private set; }
 
     public Dictionary<(int Row, int Column), double> Pixels { get; } = [];
+
+    /// <summary>Each lines message's server stamp (the <c>sent</c> argument) and when this client had it.</summary>
+    public System.Collections.Concurrent.ConcurrentBag<(DateTimeOffset Sent, DateTimeOffset Received)> Stamps { get; } = [];
 
     /// <summary>Pixels received twice within the same run.</summary>
     public int Doubled { get; private set; }
