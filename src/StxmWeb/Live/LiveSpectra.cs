@@ -31,7 +31,7 @@ public static class LiveSpectra
     public static bool Shows(Descriptor descriptor, bool region)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return descriptor.Entries.Any(e => e.Shape.Length == 1) || (region && Array.FindIndex(descriptor.Entries, IsStack) >= 0);
+        return descriptor.Entries.Any(e => e.Shape.Length == 1) || (region && Array.Exists(descriptor.Entries, IsStack));
     }
 
     /// <summary>The spectra of <paramref name="run"/>; null when it has none to show (an image without a region).</summary>
