@@ -49,9 +49,10 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     private readonly ConcurrentDictionary<string, Session> _sessions = new();
     private readonly Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _frames = [];
     private readonly Dictionary<(int Entry, int Plane), float[]> _planes = [];
-    private readonly SemaphoreSlim _tickSignal = new(0);
+    // Set when lines or a stop wait for the next batch; the batching thread sleeps on it without spinning first.
+    private readonly ManualResetEventSlim _tickSignal = new(false, spinCount: 0);
     private readonly CancellationTokenSource _closed = new();
-    private readonly Task _ticker;
+    private readonly Thread _ticker;
     private Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _tick = [];
     private RunStop? _tickStop;
     private long _ticks;
@@ -70,7 +71,10 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     {
         _connections = connections;
         _logger = logger;
-        _ticker = Task.Run(TickLoopAsync);
+        // Its own thread, not the thread pool's: with many viewers the pool's queue holds their websocket sends, and a
+        // batch that waited behind them reached every viewer late (bench/results/live-load.md).
+        _ticker = new Thread(TickLoop) { IsBackground = true, Name = "live batching" };
+        _ticker.Start();
     }
 
     private Guid CurrentRunId
@@ -120,7 +124,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
 
                     break;
                 case Frame frame when frame.RunId == _runId:
-                    // Every connection gets the line with the next batch (see TickLoopAsync).
+                    // Every connection gets the line with the next batch (see TickLoop).
                     _frames[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
                     _tick[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
                     _seed = null; // the run so far has changed
@@ -140,9 +144,9 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
 
     private void WakeTicker()
     {
-        if (_tickSignal.CurrentCount == 0)
+        if (!_tickSignal.IsSet)
         {
-            _tickSignal.Release();
+            _tickSignal.Set();
         }
     }
 
@@ -152,14 +156,19 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     /// full resolution). A connection that is behind, or asked for a lighter stream, gets the batch into its own
     /// coalescing queue and its own sender sends it when it can.
     /// </summary>
-    private async Task TickLoopAsync()
+    private void TickLoop()
     {
         try
         {
             while (true)
             {
-                await _tickSignal.WaitAsync(_closed.Token).ConfigureAwait(false);
-                await Task.Delay(BatchInterval, _closed.Token).ConfigureAwait(false);
+                _tickSignal.Wait(_closed.Token);
+                _tickSignal.Reset(); // what is signalled from here on is in this batch, or wakes the next
+                if (_closed.Token.WaitHandle.WaitOne(BatchInterval))
+                {
+                    return;
+                }
+
                 Batch batch;
                 Session[] sessions;
                 lock (_gate)
@@ -174,6 +183,11 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
                     _tick = [];
                     _tickStop = null;
                     sessions = [.. _sessions.Values];
+                }
+
+                if (sessions.Any(s => s.View == LiveView.Full))
+                {
+                    _ = batch.Messages; // serialized here, so that its stamp is the batch's time, not a sender's
                 }
 
                 foreach (var session in sessions)
@@ -380,7 +394,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     public async ValueTask DisposeAsync()
     {
         await _closed.CancelAsync().ConfigureAwait(false);
-        await _ticker.ConfigureAwait(false);
+        _ticker.Join(); // it ends at once: its waits end with the cancellation
         foreach (var id in _sessions.Keys)
         {
             Leave(id);

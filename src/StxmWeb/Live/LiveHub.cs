@@ -22,7 +22,8 @@ public sealed class LiveHub(LiveBroadcaster broadcaster) : Hub
 
         /// <summary>
         /// <c>lines(runId, int[] header: entry,plane,row,column,count per line, byte[] float32 little-endian values, double sent)</c>;
-        /// <c>sent</c> is the server's clock as it made the message (milliseconds since 1970, UTC).
+        /// <c>sent</c> is the server's clock as it made the message (milliseconds since 1970, UTC; the run so far that a
+        /// joining client is sent first may be in messages made earlier, for the viewers that joined before it).
         /// </summary>
         public const string Lines = "lines";
 

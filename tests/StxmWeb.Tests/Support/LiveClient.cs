@@ -28,7 +28,7 @@ internal sealed class LiveClient : IAsyncDisposable
         {
             Assert.Equal(RunId, runId);
             var received = DateTimeOffset.UtcNow;
-            Stamps.Add((DateTimeOffset.UnixEpoch.AddTicks((long)(sent * TimeSpan.TicksPerMillisecond)), received));
+            Stamps.Add((runId, DateTimeOffset.UnixEpoch.AddTicks((long)(sent * TimeSpan.TicksPerMillisecond)), received));
             var offset = 0;
             lock (Pixels)
             {
@@ -65,8 +65,8 @@ internal sealed class LiveClient : IAsyncDisposable
 
     public Dictionary<(int Row, int Column), double> Pixels { get; } = [];
 
-    /// <summary>Each lines message's server stamp (the <c>sent</c> argument) and when this client had it.</summary>
-    public System.Collections.Concurrent.ConcurrentBag<(DateTimeOffset Sent, DateTimeOffset Received)> Stamps { get; } = [];
+    /// <summary>Each lines message's run, server stamp (the <c>sent</c> argument) and when this client had it.</summary>
+    public System.Collections.Concurrent.ConcurrentBag<(string RunId, DateTimeOffset Sent, DateTimeOffset Received)> Stamps { get; } = [];
 
     /// <summary>Pixels received twice within the same run.</summary>
     public int Doubled { get; private set; }
