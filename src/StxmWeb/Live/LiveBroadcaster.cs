@@ -49,10 +49,9 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     private readonly ConcurrentDictionary<string, Session> _sessions = new();
     private readonly Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _frames = [];
     private readonly Dictionary<(int Entry, int Plane), float[]> _planes = [];
-    // Set when lines or a stop wait for the next batch; the batching thread sleeps on it without spinning first.
-    private readonly ManualResetEventSlim _tickSignal = new(false, spinCount: 0);
+    private readonly SemaphoreSlim _tickSignal = new(0);
     private readonly CancellationTokenSource _closed = new();
-    private readonly Thread _ticker;
+    private readonly Task _ticker;
     private Dictionary<(int Entry, int Plane, int Row, int Column), Frame> _tick = [];
     private RunStop? _tickStop;
     private long _ticks;
@@ -71,10 +70,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     {
         _connections = connections;
         _logger = logger;
-        // Its own thread, not the thread pool's: with many viewers the pool's queue holds their websocket sends, and a
-        // batch that waited behind them reached every viewer late (bench/results/live-load.md).
-        _ticker = new Thread(TickLoop) { IsBackground = true, Name = "live batching" };
-        _ticker.Start();
+        _ticker = Task.Run(TickLoopAsync);
     }
 
     private Guid CurrentRunId
@@ -124,7 +120,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
 
                     break;
                 case Frame frame when frame.RunId == _runId:
-                    // Every connection gets the line with the next batch (see TickLoop).
+                    // Every connection gets the line with the next batch (see TickLoopAsync).
                     _frames[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
                     _tick[(frame.Entry, frame.Plane, frame.Row, frame.Column)] = frame;
                     _seed = null; // the run so far has changed
@@ -144,9 +140,9 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
 
     private void WakeTicker()
     {
-        if (!_tickSignal.IsSet)
+        if (_tickSignal.CurrentCount == 0)
         {
-            _tickSignal.Set();
+            _tickSignal.Release();
         }
     }
 
@@ -156,58 +152,68 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     /// full resolution). A connection that is behind, or asked for a lighter stream, gets the batch into its own
     /// coalescing queue and its own sender sends it when it can.
     /// </summary>
-    private void TickLoop()
+    private async Task TickLoopAsync()
     {
         try
         {
             while (true)
             {
-                _tickSignal.Wait(_closed.Token);
-                _tickSignal.Reset(); // what is signalled from here on is in this batch, or wakes the next
-                if (_closed.Token.WaitHandle.WaitOne(BatchInterval))
+                await _tickSignal.WaitAsync(_closed.Token).ConfigureAwait(false);
+                await Task.Delay(BatchInterval, _closed.Token).ConfigureAwait(false);
+                try
                 {
-                    return;
+                    Tick();
                 }
-
-                Batch batch;
-                Session[] sessions;
-                lock (_gate)
-                {
-                    if (_tick.Count == 0 && _tickStop is null)
-                    {
-                        continue;
-                    }
-
-                    batch = new Batch(++_ticks, _runId, [.. _tick.Values.OrderBy(f => f.Sequence)], _tickStop);
-                    _seed = null; // a seed now leaves out fewer lines
-                    _tick = [];
-                    _tickStop = null;
-                    sessions = [.. _sessions.Values];
-                }
-
-                if (sessions.Any(s => s.View == LiveView.Full))
-                {
-                    _ = batch.Messages; // serialized here, so that its stamp is the batch's time, not a sender's
-                }
-
-                foreach (var session in sessions)
-                {
-                    try
-                    {
-                        session.Offer(batch);
-                    }
-#pragma warning disable CA1031 // One connection's failure must not end the batching loop every other connection depends on.
-                    catch (Exception ex)
+#pragma warning disable CA1031 // The batching loop is the live path of every viewer: it logs and goes on.
+                catch (Exception ex)
 #pragma warning restore CA1031
-                    {
-                        LogSendFailed(_logger, session.ConnectionId, ex);
-                    }
+                {
+                    LogBatchFailed(_logger, ex);
                 }
             }
         }
         catch (OperationCanceledException) when (_closed.IsCancellationRequested)
         {
             // Disposed.
+        }
+    }
+
+    /// <summary>The lines since the last batch, if any, as one batch offered to every connection.</summary>
+    private void Tick()
+    {
+        Batch batch;
+        Session[] sessions;
+        lock (_gate)
+        {
+            if (_tick.Count == 0 && _tickStop is null)
+            {
+                return;
+            }
+
+            batch = new Batch(++_ticks, _runId, [.. _tick.Values.OrderBy(f => f.Sequence)], _tickStop);
+            _seed = null; // a seed now leaves out fewer lines
+            _tick = [];
+            _tickStop = null;
+            sessions = [.. _sessions.Values];
+        }
+
+        if (sessions.Any(s => s.View == LiveView.Full))
+        {
+            _ = batch.Messages; // serialized here, so that its stamp is the batch's time, not a sender's
+        }
+
+        foreach (var session in sessions)
+        {
+            try
+            {
+                session.Offer(batch);
+            }
+#pragma warning disable CA1031 // One connection's failure must not end the batching every other connection depends on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogSendFailed(_logger, session.ConnectionId, ex);
+            }
         }
     }
 
@@ -394,7 +400,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
     public async ValueTask DisposeAsync()
     {
         await _closed.CancelAsync().ConfigureAwait(false);
-        _ticker.Join(); // it ends at once: its waits end with the cancellation
+        await _ticker.ConfigureAwait(false);
         foreach (var id in _sessions.Keys)
         {
             Leave(id);
@@ -554,6 +560,9 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
 
         return (header, quantized, float.IsFinite(low) ? low : 0, float.IsFinite(high) ? high : 0);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A live batch failed; its lines are in the run so far that viewers get as they join")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Live send to {Connection} failed; the connection is closed (its client reconnects)")]
     private static partial void LogSendFailed(ILogger logger, string connection, Exception exception);

@@ -1,16 +1,14 @@
-using System.Collections.Concurrent;
+using System.Threading.Channels;
 using StxmWeb.Core.Documents;
 using StxmWeb.Core.Engine;
 
 namespace StxmWeb.Services;
 
 /// <summary>
-/// Fans the engine's one document stream out to its consumers (NeXus writer, live broadcaster, Redis relay). Each
-/// consumer has its own unbounded queue and thread, so a slow disk or a slow browser never holds up the engine or the
-/// others; the engine's <see cref="Publish"/> only enqueues. The threads are the consumers' own, not the thread pool's:
-/// with a hundred browsers the pool's queue holds hundreds of websocket sends, and a line waiting behind them reached
-/// the file and the viewers hundreds of milliseconds late (bench/results/live-load.md). <see cref="DrainAsync"/> waits
-/// until every consumer has handled everything published so far.
+/// Fans the engine's one document stream out to its consumers (NeXus writer, live broadcaster, run registry). Each
+/// consumer has its own unbounded queue and task, so a slow disk or a slow browser never holds up the engine or the
+/// others; the engine's <see cref="Publish"/> only enqueues. <see cref="DrainAsync"/> waits until every consumer has
+/// handled everything published so far.
 /// </summary>
 public sealed partial class DocumentBroadcaster : IDocumentSink, IAsyncDisposable
 {
@@ -33,7 +31,7 @@ public sealed partial class DocumentBroadcaster : IDocumentSink, IAsyncDisposabl
     {
         foreach (var subscription in _subscriptions)
         {
-            subscription.Enqueue(document);
+            subscription.Queue.Writer.TryWrite(document);
         }
     }
 
@@ -43,7 +41,7 @@ public sealed partial class DocumentBroadcaster : IDocumentSink, IAsyncDisposabl
         var marks = _subscriptions.Select(s =>
         {
             var mark = new DrainMark();
-            if (!s.Enqueue(mark))
+            if (!s.Queue.Writer.TryWrite(mark))
             {
                 // The broadcaster is closed: its loops end after the documents already queued.
                 return s.Loop;
@@ -59,14 +57,10 @@ public sealed partial class DocumentBroadcaster : IDocumentSink, IAsyncDisposabl
     {
         foreach (var subscription in _subscriptions)
         {
-            subscription.Complete();
+            subscription.Queue.Writer.TryComplete();
         }
 
         await Task.WhenAll(_subscriptions.Select(s => s.Loop)).ConfigureAwait(false);
-        foreach (var subscription in _subscriptions)
-        {
-            subscription.Dispose();
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Document consumer {Consumer} failed on {Document}")]
@@ -78,110 +72,38 @@ public sealed partial class DocumentBroadcaster : IDocumentSink, IAsyncDisposabl
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>One consumer's queue and the thread that hands it the documents in order.</summary>
-    private sealed class Subscription : IDisposable
+    private sealed class Subscription
     {
-        private readonly ConcurrentQueue<Document> _queue = new();
-        // No spinning before the thread sleeps: on a machine of two cores a spinning waiter takes the time the producer needs.
-        private readonly ManualResetEventSlim _ready = new(false, spinCount: 0);
-        private readonly TaskCompletionSource _loop = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly IDocumentConsumer _consumer;
-        private readonly DocumentBroadcaster _owner;
-        private volatile bool _completed; // set under the queue's lock, so that nothing is queued after it
-
         public Subscription(IDocumentConsumer consumer, DocumentBroadcaster owner)
         {
-            (_consumer, _owner) = (consumer, owner);
-            new Thread(Run) { IsBackground = true, Name = $"documents to {consumer.GetType().Name}" }.Start();
+            Queue = Channel.CreateUnbounded<Document>(new UnboundedChannelOptions { SingleReader = true });
+            Loop = Task.Run(() => RunAsync(consumer, owner));
         }
 
-        /// <summary>Completes when the thread has handled everything queued before <see cref="Complete"/>.</summary>
-        public Task Loop => _loop.Task;
+        public Channel<Document> Queue { get; }
 
-        /// <summary>Queues a document; false once completed.</summary>
-        public bool Enqueue(Document document)
+        public Task Loop { get; }
+
+        private async Task RunAsync(IDocumentConsumer consumer, DocumentBroadcaster owner)
         {
-            lock (_queue)
+            await foreach (var document in Queue.Reader.ReadAllAsync().ConfigureAwait(false))
             {
-                if (_completed)
+                if (document is DrainMark mark)
                 {
-                    return false;
+                    mark.Done.TrySetResult();
+                    continue;
                 }
 
-                _queue.Enqueue(document);
-            }
-
-            _ready.Set();
-            return true;
-        }
-
-        /// <summary>No more documents: the thread ends once it has handled those queued (none can come after).</summary>
-        public void Complete()
-        {
-            lock (_queue)
-            {
-                if (_completed)
+                try
                 {
-                    return;
+                    await consumer.ConsumeAsync(document, CancellationToken.None).ConfigureAwait(false);
                 }
-
-                _completed = true;
-            }
-
-            _ready.Set();
-        }
-
-        /// <summary>Once <see cref="Loop"/> has completed.</summary>
-        public void Dispose() => _ready.Dispose();
-
-        private void Run()
-        {
-            while (true)
-            {
-                while (_queue.TryDequeue(out var document))
-                {
-                    Handle(document);
-                }
-
-                if (_completed && _queue.IsEmpty)
-                {
-                    break;
-                }
-
-                // Reset, then look again: a document queued after the look sets the event after the reset.
-                _ready.Reset();
-                if (_queue.IsEmpty && !_completed)
-                {
-                    _ready.Wait();
-                }
-            }
-
-            _loop.TrySetResult();
-        }
-
-        private void Handle(Document document)
-        {
-            if (document is DrainMark mark)
-            {
-                mark.Done.TrySetResult();
-                return;
-            }
-
-            try
-            {
-                // The writer and the live broadcaster complete synchronously; a consumer that awaits (the Redis relay's
-                // publish) holds only its own thread meanwhile.
-                var consumed = _consumer.ConsumeAsync(document, CancellationToken.None);
-                if (!consumed.IsCompletedSuccessfully)
-                {
-                    consumed.AsTask().GetAwaiter().GetResult();
-                }
-            }
 #pragma warning disable CA1031 // One consumer's failure (a full disk, say) must not stop the others or the engine; it is logged.
-            catch (Exception ex)
+                catch (Exception ex)
 #pragma warning restore CA1031
-            {
-                LogConsumerFailed(_owner._logger, _consumer.GetType().Name, document.GetType().Name, ex);
+                {
+                    LogConsumerFailed(owner._logger, consumer.GetType().Name, document.GetType().Name, ex);
+                }
             }
         }
     }

@@ -65,7 +65,7 @@ public sealed class DiskFaultTests
         await Eventually.HoldsAsync(() => control.CurrentRun!.Progress.CompletedPixels >= 200 || control.CurrentRun.IsFinished,
             "200 pixels acquired", cancellationToken: TestContext.Current.CancellationToken);
 
-        // The writer consumes documents on its own thread: let it lay out the file and write what was acquired so far
+        // The writer consumes documents on its own task: let it lay out the file and write what was acquired so far
         // (under load it can lag the engine), then fill the disk.
         await app.Services.GetRequiredService<DocumentBroadcaster>().DrainAsync(TestContext.Current.CancellationToken);
         disk.Fill();

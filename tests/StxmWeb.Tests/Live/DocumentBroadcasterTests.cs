@@ -5,7 +5,7 @@ using StxmWeb.Services;
 namespace StxmWeb.Tests.Live;
 
 /// <summary>
-/// The engine's document stream to its consumers: each in order, each on its own thread, none held up by another (a
+/// The engine's document stream to its consumers: each in order, each with its own queue, none held up by another (a
 /// stuck disk, a failing consumer), and <see cref="DocumentBroadcaster.DrainAsync"/> exact.
 /// </summary>
 public sealed class DocumentBroadcasterTests
@@ -114,7 +114,7 @@ public sealed class DocumentBroadcasterTests
         Assert.Equal(1000, recorder.Seen.Count);
     }
 
-    /// <summary>Records what it is handed, on the broadcaster's thread, after an optional action.</summary>
+    /// <summary>Records what it is handed, then does an optional action (blocks, throws).</summary>
     private sealed class Recorder(Action<Document>? action = null) : IDocumentConsumer
     {
         private readonly List<Document> _seen = [];
