@@ -41,7 +41,9 @@ internal static class LoadBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _));
+        // Diagnostic: --trace FILE records a chromium performance trace (devtools timeline) over the runs.
+        var trace = args.SkipWhile(a => a != "--trace").Skip(1).FirstOrDefault();
+        var output = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && a != trace);
         if (args.Contains("--bare"))
         {
             // Diagnostic: only the bare endpoint, at 1000 lines/s and as fast as it can.
@@ -94,8 +96,6 @@ internal static class LoadBench
         (int Clients, double Rate, bool Measured)[] runs =
             [.. warmUps, .. Enumerable.Range(0, rounds).SelectMany(_ => configurations.Select(c => (c.Clients, c.Rate, true)))];
         Console.WriteLine($"StxmWeb server process: {stxmweb.Id}");
-        // Diagnostic: --trace FILE records a chromium performance trace (devtools timeline) over the runs.
-        var trace = args.SkipWhile(a => a != "--trace").Skip(1).FirstOrDefault();
         ICDPSession? tracing = null;
         var traceEvents = new List<string>();
         var traced = new TaskCompletionSource();
