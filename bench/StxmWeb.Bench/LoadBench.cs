@@ -342,9 +342,8 @@ internal static class LoadBench
         latencies.Sort();
         fromStamp.Sort();
         perClient.Sort();
-        var stampP95 = fromStamp.Count == 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{fromStamp[(int)Math.Min(fromStamp.Count - 1, Math.Floor(0.95 * fromStamp.Count))]:F1} ms");
-        double Q(double q) => latencies.Count == 0 ? double.NaN : latencies[(int)Math.Min(latencies.Count - 1, Math.Floor(q * latencies.Count))];
-        string P(double q) => latencies.Count == 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{Q(q):F1} ms");
+        var stampP95 = PixelatorBench.Milliseconds(fromStamp, 0.95);
+        string P(double q) => PixelatorBench.Milliseconds(latencies, q);
         var publishSeconds = Stopwatch.GetElapsedTime(firstPublish, published.Max()).TotalSeconds;
         var slowText = slow is null ? "no slow client" : $"{slow.Messages(runId)}, {slow.Arrivals(runId).Count(t => t != 0)}, {slow.LargestMessage}";
         foreach (var client in slow is null ? clients : clients.Append(slow))
@@ -356,7 +355,7 @@ internal static class LoadBench
             $"| {count} | {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {Lines / publishSeconds:F0} | {perClient[perClient.Count / 2]:F0} | {P(0.5)} |");
         var rowEnd = FormattableString.Invariant(
             $"| {P(0.99)} | {stampP95} | {lost} | {slowText} | {drawn} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {(page is null ? "–" : (100 * browserCpu / wall.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture))} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} |");
-        return new RunResult(rowStart, rowEnd, runId, count, rate, Lines / publishSeconds, perClient[perClient.Count / 2], lost, P(0.5), P(0.95), Q(0.95));
+        return new RunResult(rowStart, rowEnd, runId, count, rate, Lines / publishSeconds, perClient[perClient.Count / 2], lost, P(0.5), P(0.95), PixelatorBench.Quantile(latencies, 0.95));
     }
 
     /// <summary>
@@ -667,6 +666,6 @@ internal static class LoadBench
         await app.StopAsync();
         var rates = arrivals.Select(a => (lines - 1) / Stopwatch.GetElapsedTime(a.Min(), a.Max()).TotalSeconds).Order().ToArray();
         var latencies = arrivals.SelectMany(a => a.Select((t, line) => Stopwatch.GetElapsedTime(made[line], t).TotalMilliseconds)).Order().ToArray();
-        return new BareResult(rates[rates.Length / 2], latencies[latencies.Length / 2], latencies[(int)(0.95 * latencies.Length)]);
+        return new BareResult(rates[rates.Length / 2], PixelatorBench.Quantile(latencies, 0.5), PixelatorBench.Quantile(latencies, 0.95));
     }
 }

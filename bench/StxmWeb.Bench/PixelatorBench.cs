@@ -148,7 +148,7 @@ internal static class PixelatorBench
         var publishSeconds = Stopwatch.GetElapsedTime(firstPublish, lastPublish).TotalSeconds;
         var deliverSeconds = Stopwatch.GetElapsedTime(firstPublish, lastReceipt).TotalSeconds;
         var lost = lines - arrivals;
-        string P(double q) => latencies.Length == 0 ? "–" : $"{latencies[(int)Math.Min(latencies.Length - 1, Math.Floor(q * latencies.Length))]:F1} ms";
+        string P(double q) => Milliseconds(latencies, q);
         var row = FormattableString.Invariant(
             $"| {(rate > 0 ? rate.ToString("F0", CultureInfo.InvariantCulture) : "as fast as possible")} | {lines} | {lines / publishSeconds:F0} | {arrivals / deliverSeconds:F0} | {P(0.5)} | {P(0.95)} | {P(0.99)} | {(latencies.Length > 0 ? latencies[^1] : 0):F1} ms | {lost} | {100 * cpu / wall.Elapsed.TotalSeconds:F0} | {rss:F0} MiB | {(fileComplete ? "yes" : "NO")} ({status}) |");
         var note = rate > 0 && publishSeconds > 0 && lines / publishSeconds < 0.98 * rate
@@ -158,6 +158,14 @@ internal static class PixelatorBench
     }
 
     /// <summary>Starts a sample image of <paramref name="width"/> × <paramref name="lines"/> through the API: its id and status URL.</summary>
+    /// <summary>The <paramref name="q"/>-quantile of sorted values: the value at ⌊q·n⌋ (the last for q = 1); NaN for none.</summary>
+    internal static double Quantile(IReadOnlyList<double> sorted, double q) =>
+        sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(q * sorted.Count))];
+
+    /// <summary>A quantile of sorted latencies as a table cell ("12.3 ms"; "–" for none).</summary>
+    internal static string Milliseconds(IReadOnlyList<double> sorted, double q) =>
+        sorted.Count == 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{Quantile(sorted, q):F1} ms");
+
     internal static async Task<(string RunId, string StatusUrl)> StartImageAsync(HttpClient http, int width, int lines)
     {
         var request = ScanRequest.SampleImage(new AxisRegion(0, 40, width), new AxisRegion(0, 40, lines), 0.2, 285.2);

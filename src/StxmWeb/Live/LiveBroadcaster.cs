@@ -197,7 +197,7 @@ public sealed partial class LiveBroadcaster : IDocumentConsumer, IAsyncDisposabl
             sessions = [.. _sessions.Values];
         }
 
-        if (sessions.Any(s => s.View == LiveView.Full))
+        if (sessions.Any(s => s.Full))
         {
             _ = batch.Messages; // serialized here, so that its stamp is the batch's time, not a sender's
         }

@@ -31,7 +31,7 @@ public static class LiveSpectra
     public static bool Shows(Descriptor descriptor, bool region)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        return descriptor.Entries.Any(e => e.Shape.Length == 1) || (region && Array.Exists(descriptor.Entries, IsStack));
+        return Array.Exists(descriptor.Entries, IsSpectrum) || (region && Array.Exists(descriptor.Entries, IsStack));
     }
 
     /// <summary>The spectra of <paramref name="run"/>; null when it has none to show (an image without a region).</summary>
@@ -42,7 +42,7 @@ public static class LiveSpectra
         var spectra = new List<SpectrumTrace>();
         for (var i = 0; i < entries.Length; i++)
         {
-            if (entries[i].Shape.Length == 1)
+            if (IsSpectrum(entries[i]))
             {
                 spectra.Add(OneDimensional(run, i));
             }
@@ -50,7 +50,7 @@ public static class LiveSpectra
 
         if (spectra.Count > 0)
         {
-            var axis = entries.First(e => e.Shape.Length == 1).Axes[0];
+            var axis = Array.Find(entries, IsSpectrum)!.Axes[0];
             return new SpectraView(Label(axis), run.Descriptor.Units, spectra, $"{spectra.Count} spectr{(spectra.Count == 1 ? "um" : "a")} of the run");
         }
 
@@ -79,6 +79,9 @@ public static class LiveSpectra
         return new SpectraView(Label(entry.Axes[0]), "optical density", [new SpectrumTrace("OD", energies, od)],
             "OD = −ln(I / I0): region mean over the I0 region's mean, energy by energy");
     }
+
+    /// <summary>A point or line spectrum: one value per energy.</summary>
+    private static bool IsSpectrum(EntryDescriptor entry) => entry.Shape.Length == 1;
 
     private static bool IsStack(EntryDescriptor entry) => entry.Shape.Length == 3 && entry.Shape[0] > 1;
 
