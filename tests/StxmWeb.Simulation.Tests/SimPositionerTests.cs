@@ -31,7 +31,8 @@ public sealed class SimPositionerTests
     public async Task Readback_DuringAMove_IsBetweenStartAndTarget()
     {
         var stage = Stage();
-        var move = stage.MoveAsync(2000, cancellationToken: TestContext.Current.CancellationToken);
+        // A move of 10 s of simulated time (1 s here), read at 0.5 s: on a loaded machine the read still comes mid-move.
+        var move = stage.MoveAsync(2000, velocity: 200, cancellationToken: TestContext.Current.CancellationToken);
         await Task.Delay(TimeSpan.FromSeconds(0.5), _time, TestContext.Current.CancellationToken);
 
         var status = stage.Status;
